@@ -1,0 +1,5 @@
+package engine
+
+import "errors"
+
+var errNoSQL = errors.New("SQL statements are not available yet")

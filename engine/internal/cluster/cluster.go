@@ -1,0 +1,421 @@
+// Package cluster is the simulated world of one Aurora cluster: its storage
+// nodes and database instances, the network between them, the event queue
+// that drives them and the faults a person injects.
+package cluster
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+
+	"aurora-lab/engine/internal/db"
+	"aurora-lab/engine/internal/quorum"
+	"aurora-lab/engine/internal/redo"
+	"aurora-lab/engine/internal/sim"
+	"aurora-lab/engine/internal/storage"
+	"aurora-lab/engine/internal/volume"
+	"aurora-lab/engine/internal/wire"
+)
+
+// AZs are the availability zones of the region, always three.
+var AZs = []string{"a", "b", "c"}
+
+// handler is a node of the world.
+type handler interface {
+	Handle(env wire.Env, m *wire.Msg)
+}
+
+// Cluster is the world. It is single-threaded: one event at a time, in
+// (time, sequence) order.
+type Cluster struct {
+	cfg  Config
+	now  sim.Time
+	rand *sim.Rand
+	q    sim.Queue[wire.Msg]
+	net  *sim.Network
+
+	handlers []handler
+	names    []string
+	azOf     []uint8
+	inc      []uint32 // incarnation per node: bumped when it restarts
+
+	Storage   []*storage.Node
+	Instances []*db.Instance
+
+	segSeq   uint32 // the last segment id given out
+	notes    []wire.Note
+	noteSeq  uint64 // how many notes were ever made
+	stats    Stats
+	traceSum uint64
+}
+
+// Stats counts the world's events.
+type Stats struct {
+	Events    uint64 // events processed (messages and timers)
+	Delivered uint64 // network messages delivered
+	Dropped   uint64 // network messages lost
+}
+
+// maxNotes bounds the event log kept in memory.
+const maxNotes = 2000
+
+// New builds a cluster from cfg.
+func New(cfg Config) (*Cluster, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Cluster{cfg: cfg, rand: sim.NewRand(cfg.Seed), traceSum: 14695981039346656037}
+	// Storage nodes first: a1 a2 b1 b2 c1 c2 with two per AZ.
+	for az := range AZs {
+		for i := 1; i <= cfg.NodesPerAZ; i++ {
+			id := c.addNode(AZs[az]+strconv.Itoa(i), uint8(az))
+			n := storage.NewNode(id, c.names[id], AZs[az], storage.Config{PersistLatency: cfg.PersistLatency})
+			c.handlers[id] = n
+			c.Storage = append(c.Storage, n)
+		}
+	}
+	// Instances: writers w1.. then replicas r1.., spread over the AZs.
+	k := 0
+	for i := 1; i <= cfg.Writers; i++ {
+		c.addInstance("w"+strconv.Itoa(i), k%3, db.Writer)
+		k++
+	}
+	for i := 1; i <= cfg.Replicas; i++ {
+		c.addInstance("r"+strconv.Itoa(i), k%3, db.Replica)
+		k++
+	}
+	c.net = sim.NewNetwork(sim.NetConfig{
+		LatencySameAZ:        cfg.LatencySameAZ,
+		LatencyCrossAZ:       cfg.LatencyCrossAZ,
+		JitterPercent:        cfg.JitterPercent,
+		LossPercent:          cfg.LossPercent,
+		BandwidthBytesPerSec: cfg.BandwidthMbps * 1_000_000 / 8,
+	}, c.azOf)
+	for pg := 1; pg <= cfg.PGs; pg++ {
+		c.addPG()
+	}
+	return c, nil
+}
+
+func (c *Cluster) addNode(name string, az uint8) sim.NodeID {
+	id := sim.NodeID(len(c.names))
+	c.names = append(c.names, name)
+	c.azOf = append(c.azOf, az)
+	c.inc = append(c.inc, 0)
+	c.handlers = append(c.handlers, nil)
+	return id
+}
+
+func (c *Cluster) addInstance(name string, az int, role db.Role) {
+	id := c.addNode(name, uint8(az))
+	in := db.NewInstance(id, name, AZs[az], role)
+	if role == db.Writer {
+		in.Vol = volume.New(volume.Config{
+			LAL:           c.cfg.LAL,
+			BoxcarDelay:   c.cfg.BoxcarDelay,
+			RetryInterval: c.cfg.RetryInterval,
+		}, id, uint8(len(c.Instances)), 1, redo.NoLSN)
+	}
+	c.handlers[id] = in
+	c.Instances = append(c.Instances, in)
+}
+
+// addPG places a new protection group: two segments in each AZ, on the
+// nodes of that AZ in turn, so PGs spread evenly over the fleet.
+func (c *Cluster) addPG() redo.PGID {
+	pg := redo.PGID(1)
+	if len(c.Storage) > 0 {
+		pg = redo.PGID(c.pgCount() + 1)
+	}
+	var members []volume.Member
+	var ids [quorum.Replicas]quorum.Member
+	per := c.cfg.NodesPerAZ
+	for az := range AZs {
+		for j := range 2 {
+			idx := (2*int(pg-1) + j) % per
+			n := c.Storage[az*per+idx]
+			c.segSeq++
+			seg := c.segSeq
+			n.AddSegment(seg, pg, true)
+			ids[len(members)] = quorum.Member(seg)
+			members = append(members, volume.Member{Seg: seg, Node: n.ID, Name: n.Name})
+		}
+	}
+	q := quorum.Standard(1, ids)
+	for _, in := range c.Instances {
+		if in.Vol != nil {
+			in.Vol.AddPG(pg, q, members, redo.NoLSN)
+		}
+	}
+	return pg
+}
+
+func (c *Cluster) pgCount() int {
+	for _, in := range c.Instances {
+		if in.Vol != nil {
+			return len(in.Vol.PGs())
+		}
+	}
+	return 0
+}
+
+// Config returns the cluster's configuration.
+func (c *Cluster) Config() Config { return c.cfg }
+
+// Now reports the simulated time.
+func (c *Cluster) Now() sim.Time { return c.now }
+
+// Rand returns the world's random source.
+func (c *Cluster) Rand() *sim.Rand { return c.rand }
+
+// Network returns the network.
+func (c *Cluster) Network() *sim.Network { return c.net }
+
+// Stats reports the world's counters.
+func (c *Cluster) Stats() Stats { return c.stats }
+
+// TraceHash returns a hash of every event processed so far: two runs with
+// the same hash did the same things at the same times.
+func (c *Cluster) TraceHash() uint64 { return c.traceSum }
+
+// Name returns the name of node id.
+func (c *Cluster) Name(id sim.NodeID) string { return c.names[id] }
+
+// NodeCount reports the number of nodes (storage and instances).
+func (c *Cluster) NodeCount() int { return len(c.names) }
+
+// Lookup returns the node called name.
+func (c *Cluster) Lookup(name string) (sim.NodeID, bool) {
+	i := slices.Index(c.names, name)
+	return sim.NodeID(i), i >= 0
+}
+
+// Instance returns the instance called name, or nil.
+func (c *Cluster) Instance(name string) *db.Instance {
+	for _, in := range c.Instances {
+		if in.Name == name {
+			return in
+		}
+	}
+	return nil
+}
+
+// Up reports whether node id is running.
+func (c *Cluster) Up(id sim.NodeID) bool { return c.net.Up(id) }
+
+// Send implements wire.Env.
+func (c *Cluster) Send(m wire.Msg) {
+	at, ok := c.net.Route(c.now, m.From, m.To, m.Size(), c.rand)
+	if !ok {
+		c.stats.Dropped++
+		return
+	}
+	m.Stamp = c.inc[m.To]
+	c.q.Push(at, m)
+}
+
+// After implements wire.Env.
+func (c *Cluster) After(d sim.Time, m wire.Msg) {
+	m.Stamp = c.inc[m.To]
+	c.q.Push(c.now+d, m)
+}
+
+// Note implements wire.Env.
+func (c *Cluster) Note(n wire.Note) {
+	n.At = c.now
+	if len(c.notes) == maxNotes {
+		copy(c.notes, c.notes[1:])
+		c.notes = c.notes[:maxNotes-1]
+	}
+	c.notes = append(c.notes, n)
+	c.noteSeq++
+}
+
+// Notes returns the notes made after the first since of them (a count
+// previously returned as next), and the count to pass next time.
+func (c *Cluster) Notes(since uint64) (notes []wire.Note, next uint64) {
+	first := c.noteSeq - uint64(len(c.notes))
+	if since < first {
+		since = first
+	}
+	return c.notes[since-first:], c.noteSeq
+}
+
+// NextEvent reports the time of the next pending event.
+func (c *Cluster) NextEvent() sim.Time { return c.q.Next() }
+
+// Step processes the next event, if any, and reports whether there was one.
+func (c *Cluster) Step() bool {
+	at, m, ok := c.q.Pop()
+	if !ok {
+		return false
+	}
+	c.now = at
+	c.stats.Events++
+	if !c.net.Up(m.To) || m.Stamp != c.inc[m.To] {
+		if m.Kind != wire.Timer {
+			c.stats.Dropped++
+		}
+		return true
+	}
+	if m.Kind != wire.Timer {
+		c.stats.Delivered++
+	}
+	c.trace(at, &m)
+	c.handlers[m.To].Handle(c, &m)
+	return true
+}
+
+// RunUntil processes every event due at or before t, then sets the clock
+// to t.
+func (c *Cluster) RunUntil(t sim.Time) {
+	for c.q.Next() <= t {
+		c.Step()
+	}
+	if t > c.now {
+		c.now = t
+	}
+}
+
+// trace folds an event into the trace hash (FNV-1a over its identity).
+func (c *Cluster) trace(at sim.Time, m *wire.Msg) {
+	h := c.traceSum
+	for _, v := range [...]uint64{uint64(at), uint64(m.Kind), uint64(m.From), uint64(m.To), uint64(m.A), uint64(m.B), uint64(m.N)} {
+		for range 8 {
+			h ^= v & 0xff
+			h *= 1099511628211
+			v >>= 8
+		}
+	}
+	c.traceSum = h
+}
+
+// InFlight calls f for each network message on its way, with the time it
+// arrives.
+func (c *Cluster) InFlight(f func(at sim.Time, m *wire.Msg)) {
+	c.q.Each(func(at sim.Time, m *wire.Msg) bool {
+		if m.Kind != wire.Timer {
+			f(at, m)
+		}
+		return true
+	})
+}
+
+// Targets resolves a fault target — an AZ (a, b, c), a storage node (b1) or
+// an instance (w1, r2) — to its nodes.
+func (c *Cluster) Targets(name string) ([]sim.NodeID, error) {
+	if az := slices.Index(AZs, name); az >= 0 {
+		var ids []sim.NodeID
+		for id, a := range c.azOf {
+			if int(a) == az {
+				ids = append(ids, sim.NodeID(id))
+			}
+		}
+		return ids, nil
+	}
+	if id, ok := c.Lookup(name); ok {
+		return []sim.NodeID{id}, nil
+	}
+	return nil, fmt.Errorf("no node, instance or AZ called %q", name)
+}
+
+// Crash stops the nodes of target: each loses its volatile state, and every
+// message to it is lost until it restarts.
+func (c *Cluster) Crash(target string) ([]string, error) {
+	ids, err := c.Targets(target)
+	if err != nil {
+		return nil, err
+	}
+	var done []string
+	for _, id := range ids {
+		if !c.net.Up(id) {
+			continue
+		}
+		c.net.SetUp(id, false)
+		c.inc[id]++ // alarms and messages addressed to the old run die with it
+		switch h := c.handlers[id].(type) {
+		case *storage.Node:
+			h.Crash()
+		case *db.Instance:
+			h.Crash()
+		}
+		done = append(done, c.names[id])
+	}
+	if len(done) > 0 {
+		c.Note(wire.Note{Kind: "crash", Node: target, Text: "crashed: " + joinNames(done)})
+	}
+	return done, nil
+}
+
+// Restart brings the nodes of target back with their durable state.
+func (c *Cluster) Restart(target string) ([]string, error) {
+	ids, err := c.Targets(target)
+	if err != nil {
+		return nil, err
+	}
+	var done []string
+	for _, id := range ids {
+		if c.net.Up(id) {
+			continue
+		}
+		c.net.SetUp(id, true)
+		c.inc[id]++
+		done = append(done, c.names[id])
+	}
+	if len(done) > 0 {
+		c.Note(wire.Note{Kind: "restart", Node: target, Text: "restarted: " + joinNames(done)})
+	}
+	return done, nil
+}
+
+// Partition cuts every link between the nodes of a and those of b.
+func (c *Cluster) Partition(a, b string) error {
+	as, err := c.Targets(a)
+	if err != nil {
+		return err
+	}
+	bs, err := c.Targets(b)
+	if err != nil {
+		return err
+	}
+	for _, x := range as {
+		for _, y := range bs {
+			if x != y {
+				c.net.Block(x, y, true)
+			}
+		}
+	}
+	c.Note(wire.Note{Kind: "partition", Text: "partitioned " + a + " from " + b})
+	return nil
+}
+
+// Heal restores the links of target, or every link when target is "".
+func (c *Cluster) Heal(target string) error {
+	if target == "" {
+		c.net.HealAll()
+		c.Note(wire.Note{Kind: "heal", Text: "healed every link"})
+		return nil
+	}
+	ids, err := c.Targets(target)
+	if err != nil {
+		return err
+	}
+	for _, x := range ids {
+		for y := range c.names {
+			c.net.Block(x, sim.NodeID(y), false)
+		}
+	}
+	c.Note(wire.Note{Kind: "heal", Node: target, Text: "healed the links of " + target})
+	return nil
+}
+
+func joinNames(names []string) string {
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += " "
+		}
+		s += n
+	}
+	return s
+}

@@ -1,0 +1,167 @@
+// Package redo defines what the database tier sends to storage: log records
+// named by LSN, each carrying the three backlinks of SIGMOD'18 §2.1, grouped
+// into mini-transactions whose last record is a consistency point (CPL).
+//
+// In Aurora the log is the database: storage nodes never receive a page from
+// the database tier, only these records, and materialise pages from them.
+package redo
+
+import (
+	"hash/crc32"
+	"strconv"
+)
+
+// LSN is a log sequence number. LSNs are allocated by a writer in increasing
+// order; the LSN space is volume-wide, so an LSN names exactly one record of
+// the volume. NoLSN (zero) means "none": the first record's backlinks are
+// NoLSN.
+type LSN uint64
+
+// NoLSN is the zero LSN, before every record.
+const NoLSN LSN = 0
+
+func (l LSN) String() string { return strconv.FormatUint(uint64(l), 10) }
+
+// PGID names a protection group of the volume, from 1.
+type PGID uint32
+
+func (p PGID) String() string { return "pg" + strconv.FormatUint(uint64(p), 10) }
+
+// PageID names a page of the volume. Pages are spread over protection groups
+// by the volume's geometry.
+type PageID uint64
+
+func (p PageID) String() string { return "p" + strconv.FormatUint(uint64(p), 10) }
+
+// Op is what a record does to its page.
+type Op uint8
+
+// Record ops. A page is a small sorted set of rows; records are physical
+// changes to one page.
+const (
+	OpNone   Op = iota
+	OpFormat    // (re)initialise the page: Key is the table id, Value the header
+	OpPut       // insert or overwrite the row with key Key
+	OpDelete    // remove the row with key Key
+	OpHeader    // replace the page header with Value (links, bounds)
+	OpNoop      // a record with no page effect (a bare commit record)
+)
+
+var opNames = [...]string{"none", "format", "put", "delete", "header", "noop"}
+
+func (o Op) String() string {
+	if int(o) < len(opNames) {
+		return opNames[o]
+	}
+	return "op" + strconv.Itoa(int(o))
+}
+
+// Record is one redo log record. Records are immutable once allocated: the
+// writer shares one copy with every segment it sends it to.
+type Record struct {
+	LSN    LSN
+	Stream uint8 // the writer that allocated the LSN (always 0 with one writer)
+	PG     PGID
+	Page   PageID
+	// The three backlinks (SIGMOD'18 §2.1): the previous record of this
+	// writer in the volume, in this protection group, and on this page. The
+	// page chain drives materialisation; the PG chain lets a segment find
+	// gaps (its SCL is the end of the longest gap-free prefix); the volume
+	// chain rebuilds metadata in recovery.
+	PrevVolume LSN
+	PrevPG     LSN
+	PrevPage   LSN
+	// CPL marks the last record of a mini-transaction (MTR): a consistency
+	// point. A reader never sees part of an MTR; VDL is the highest CPL
+	// whose records are all complete.
+	CPL bool
+	// Commit marks the commit record of a transaction (a CPL).
+	Commit bool
+	Txn    uint64 // the transaction that wrote it, 0 for none
+	Op     Op
+	Key    []byte
+	Value  []byte
+}
+
+// Size reports the record's size on the wire, in bytes, as the model counts
+// it: a fixed header plus key and value.
+func (r *Record) Size() int { return 48 + len(r.Key) + len(r.Value) }
+
+// Checksum returns a CRC of the record's content, for scrub.
+func (r *Record) Checksum() uint32 {
+	var hdr [41]byte
+	putU64(hdr[0:], uint64(r.LSN))
+	putU64(hdr[8:], uint64(r.PrevPG))
+	putU64(hdr[16:], uint64(r.PrevPage))
+	putU64(hdr[24:], uint64(r.Page))
+	putU64(hdr[32:], uint64(r.PG))
+	hdr[40] = byte(r.Op)
+	c := crc32.ChecksumIEEE(hdr[:])
+	c = crc32.Update(c, crc32.IEEETable, r.Key)
+	return crc32.Update(c, crc32.IEEETable, r.Value)
+}
+
+func putU64(b []byte, v uint64) {
+	for i := range 8 {
+		b[i] = byte(v >> (8 * i))
+	}
+}
+
+// Describe prints a record in one canonical line, used by logs, the page
+// and golden files: `lsn 12 pg1 p3 put k=... cpl`.
+func (r *Record) Describe() string {
+	b := make([]byte, 0, 64)
+	b = append(b, "lsn "...)
+	b = strconv.AppendUint(b, uint64(r.LSN), 10)
+	b = append(b, ' ')
+	b = append(b, r.PG.String()...)
+	if r.Page != 0 {
+		b = append(b, ' ')
+		b = append(b, r.Page.String()...)
+	}
+	b = append(b, ' ')
+	b = append(b, r.Op.String()...)
+	b = append(b, " back="...)
+	b = strconv.AppendUint(b, uint64(r.PrevVolume), 10)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, uint64(r.PrevPG), 10)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, uint64(r.PrevPage), 10)
+	if r.Commit {
+		b = append(b, " commit"...)
+	} else if r.CPL {
+		b = append(b, " cpl"...)
+	}
+	return string(b)
+}
+
+// Batch is the records of one protection group sent together (boxcarring):
+// the writer submits the network operation on the first record and keeps
+// filling the buffer until the send happens (SIGMOD'18 §2.2). Records are in
+// LSN order.
+type Batch struct {
+	PG      PGID
+	Records []Record
+	size    int
+}
+
+// Add appends r, which must be for the batch's PG and above its last LSN.
+func (b *Batch) Add(r Record) {
+	if r.PG != b.PG {
+		panic("redo: record of " + r.PG.String() + " added to a batch of " + b.PG.String())
+	}
+	if n := len(b.Records); n > 0 && b.Records[n-1].LSN >= r.LSN {
+		panic("redo: batch LSNs out of order: " + b.Records[n-1].LSN.String() + " then " + r.LSN.String())
+	}
+	b.Records = append(b.Records, r)
+	b.size += r.Size()
+}
+
+// Size reports the batch's wire size in bytes.
+func (b *Batch) Size() int { return 16 + b.size }
+
+// First and Last report the batch's LSN range.
+func (b *Batch) First() LSN { return b.Records[0].LSN }
+
+// Last reports the highest LSN in the batch.
+func (b *Batch) Last() LSN { return b.Records[len(b.Records)-1].LSN }

@@ -1,0 +1,164 @@
+package sim
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestQueueOrdersByTimeThenSequence(t *testing.T) {
+	var q Queue[string]
+	q.Push(30, "c")
+	q.Push(10, "a1")
+	q.Push(20, "b")
+	q.Push(10, "a2")
+	q.Push(10, "a3")
+	var got []string
+	for q.Len() > 0 {
+		_, e, _ := q.Pop()
+		got = append(got, e)
+	}
+	want := []string{"a1", "a2", "a3", "b", "c"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("order = %v, want %v", got, want)
+	}
+	if _, _, ok := q.Pop(); ok {
+		t.Fatal("Pop on empty queue reported an event")
+	}
+}
+
+func TestQueueMatchesSortedOrderUnderRandomUse(t *testing.T) {
+	r := NewRand(7)
+	var q Queue[int]
+	type ev struct {
+		at  Time
+		seq int
+	}
+	var ref []ev
+	seq := 0
+	var popped, want []ev
+	for range 5000 {
+		if r.IntN(3) > 0 || len(ref) == 0 {
+			at := Time(r.IntN(100))
+			if len(popped) > 0 {
+				at += popped[len(popped)-1].at // never schedule in the past
+			}
+			seq++
+			q.Push(at, seq)
+			ref = append(ref, ev{at, seq})
+			continue
+		}
+		slices.SortFunc(ref, func(a, b ev) int {
+			if a.at != b.at {
+				return int(a.at - b.at)
+			}
+			return a.seq - b.seq
+		})
+		want = append(want, ref[0])
+		ref = ref[1:]
+		at, s, _ := q.Pop()
+		popped = append(popped, ev{at, s})
+	}
+	if !slices.Equal(popped, want) {
+		t.Fatal("queue order differs from a sorted reference")
+	}
+}
+
+func TestQueueFilter(t *testing.T) {
+	var q Queue[int]
+	for i := range 20 {
+		q.Push(Time(20-i), i)
+	}
+	q.Filter(func(e *int) bool { return *e%2 == 0 })
+	var got []int
+	for q.Len() > 0 {
+		_, e, _ := q.Pop()
+		got = append(got, e)
+	}
+	want := []int{19, 17, 15, 13, 11, 9, 7, 5, 3, 1}
+	if !slices.Equal(got, want) {
+		t.Fatalf("after filter = %v, want %v", got, want)
+	}
+}
+
+func TestQueuePushPopDoesNotAllocate(t *testing.T) {
+	var q Queue[[4]uint64]
+	for i := range 64 {
+		q.Push(Time(i), [4]uint64{uint64(i)})
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		at, e, _ := q.Pop()
+		q.Push(at+64, e)
+	})
+	if allocs != 0 {
+		t.Fatalf("steady-state push/pop allocates %.1f times", allocs)
+	}
+}
+
+func TestTimeStringAndParse(t *testing.T) {
+	cases := []struct {
+		in   string
+		want Time
+		out  string
+	}{
+		{"500us", 500 * Microsecond, "500us"},
+		{"20ms", 20 * Millisecond, "20ms"},
+		{"1.5ms", 1500 * Microsecond, "1.5ms"},
+		{"3s", 3 * Second, "3s"},
+		{"2m", 2 * Minute, "120s"},
+		{"0.25s", 250 * Millisecond, "250ms"},
+		{"7ns", 7, "7ns"},
+		{"1.0625s", 1062500 * Microsecond, "1.062s"},
+	}
+	for _, c := range cases {
+		got, err := ParseDuration(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", c.in, got, err, c.want)
+			continue
+		}
+		if s := got.String(); s != c.out {
+			t.Errorf("%v.String() = %q, want %q", c.in, s, c.out)
+		}
+	}
+	for _, bad := range []string{"", "ms", "20", "20xs", "-5ms", "1..2s", ".s", "1.s", "99999999999999999999s"} {
+		if _, err := ParseDuration(bad); err == nil {
+			t.Errorf("ParseDuration(%q) succeeded, want an error", bad)
+		}
+	}
+}
+
+func TestNetworkFaults(t *testing.T) {
+	cfg := NetConfig{LatencySameAZ: 100 * Microsecond, LatencyCrossAZ: 500 * Microsecond}
+	nw := NewNetwork(cfg, []uint8{0, 0, 1})
+	r := NewRand(1)
+	if at, ok := nw.Route(0, 0, 1, 100, r); !ok || at != 100*Microsecond {
+		t.Fatalf("same-AZ route = %v %v", at, ok)
+	}
+	if at, ok := nw.Route(0, 0, 2, 100, r); !ok || at != 500*Microsecond {
+		t.Fatalf("cross-AZ route = %v %v", at, ok)
+	}
+	nw.Block(0, 2, true)
+	if _, ok := nw.Route(0, 2, 0, 100, r); ok {
+		t.Fatal("a cut link delivered a message")
+	}
+	nw.HealAll()
+	nw.SetUp(1, false)
+	if _, ok := nw.Route(0, 0, 1, 100, r); ok {
+		t.Fatal("a crashed node received a message")
+	}
+	nw.SetUp(1, true)
+	nw.SetSlow(1, Millisecond)
+	if at, _ := nw.Route(0, 0, 1, 100, r); at != 1100*Microsecond {
+		t.Fatalf("slow node route = %v, want 1.1ms", at)
+	}
+}
+
+func TestNetworkBandwidthQueuesTransfers(t *testing.T) {
+	cfg := NetConfig{LatencySameAZ: Millisecond, BandwidthBytesPerSec: 1_000_000}
+	nw := NewNetwork(cfg, []uint8{0, 0})
+	r := NewRand(1)
+	a1, _ := nw.Route(0, 0, 1, 1000, r) // 1ms on the wire + 1ms latency
+	a2, _ := nw.Route(0, 0, 1, 1000, r) // waits for the first
+	if a1 != 2*Millisecond || a2 != 3*Millisecond {
+		t.Fatalf("arrivals = %v, %v; want 2ms, 3ms", a1, a2)
+	}
+}

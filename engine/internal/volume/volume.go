@@ -1,0 +1,333 @@
+// Package volume is the writer's view of the shared storage volume: it
+// allocates LSNs under the LSN allocation limit, ships redo records to the
+// six segments of each protection group, and turns their acknowledgements
+// into the watermarks of SIGMOD'17 §4.1 — PGCL, VCL and VDL — from which
+// commits are acknowledged.
+package volume
+
+import (
+	"errors"
+	"slices"
+
+	"aurora-lab/engine/internal/quorum"
+	"aurora-lab/engine/internal/redo"
+	"aurora-lab/engine/internal/sim"
+	"aurora-lab/engine/internal/wire"
+)
+
+// ErrLAL is returned when allocating would pass VDL + LAL: the writer must
+// wait for storage to catch up (back-pressure, SIGMOD'17 §4.2.1).
+var ErrLAL = errors.New("volume: LSN allocation limit reached")
+
+// Config holds the volume driver's knobs.
+type Config struct {
+	// LAL is the LSN allocation limit: no LSN is allocated above VDL + LAL.
+	// Aurora uses 10 million; the model scales it down so it can be seen.
+	LAL uint64
+	// BoxcarDelay is how long a PG's send buffer keeps filling after its
+	// first record before the network operation runs.
+	BoxcarDelay sim.Time
+	// RetryInterval is how long the writer waits for a PG's outstanding
+	// records to reach quorum before it sends them again to the segments
+	// that have not acknowledged them.
+	RetryInterval sim.Time
+}
+
+// Member is one segment of a protection group as the writer sees it.
+type Member struct {
+	Seg  uint32
+	Node sim.NodeID
+	Name string // the node's name, for notes
+}
+
+// Alarms of the volume driver (wire.Timer, field N), offset so an instance
+// can share the number space.
+const (
+	AlarmFlush = 100 + iota
+	AlarmRetry
+)
+
+// PG is the writer's state of one protection group.
+type PG struct {
+	ID redo.PGID
+	// Quorum is the PG's membership and quorum rule; Members[i] is the
+	// segment in its slot i.
+	Quorum  quorum.Membership
+	Members []Member
+	scl     [quorum.MaxMembers]uint64 // per slot, the latest SCL it reported
+	pgcl    redo.LSN
+	last    redo.LSN   // the PG's last allocated LSN (its PG backlink head)
+	pending *redo.Batch // records waiting for the boxcar to leave
+	// outstanding are the PG's allocated LSNs above PGCL, in order.
+	outstanding []redo.LSN
+	sent        []redo.Record // records sent and not yet below PGCL
+	retryArmed  bool
+}
+
+// PGCL reports the protection group complete LSN: the highest LSN such that
+// a write quorum of the PG's segments hold every record of the PG up to it.
+func (p *PG) PGCL() redo.LSN { return p.pgcl }
+
+// SCL reports the last SCL the member in slot i acknowledged.
+func (p *PG) SCL(i int) redo.LSN { return redo.LSN(p.scl[i]) }
+
+// Volume is the writer's driver for the shared volume.
+type Volume struct {
+	cfg    Config
+	self   sim.NodeID
+	stream uint8
+	epoch  uint64
+	pgs    []*PG
+
+	next   redo.LSN // the next LSN to allocate
+	lastV  redo.LSN // the volume backlink head
+	vcl    redo.LSN
+	vdl    redo.LSN
+	cpls   []redo.LSN // CPLs above VDL, in order
+	active []redo.PGID // PGs with outstanding records (sorted)
+	stats  Stats
+}
+
+// Stats counts the driver's work.
+type Stats struct {
+	RecordsAllocated int64
+	BatchesSent      int64
+	MessagesSent     int64
+	BytesSent        int64
+	Retries          int64
+	LALStalls        int64
+}
+
+// New returns a driver for a volume whose LSNs start after start (NoLSN
+// for a new volume), at volume epoch epoch.
+func New(cfg Config, self sim.NodeID, stream uint8, epoch uint64, start redo.LSN) *Volume {
+	return &Volume{cfg: cfg, self: self, stream: stream, epoch: epoch, next: start + 1, lastV: start, vcl: start, vdl: start}
+}
+
+// AddPG adds a protection group whose PG chain ends at last. members must
+// be in the slot order of q.
+func (v *Volume) AddPG(id redo.PGID, q quorum.Membership, members []Member, last redo.LSN) *PG {
+	if len(members) != q.Len() {
+		panic("volume: members do not match the membership of " + id.String())
+	}
+	p := &PG{ID: id, Quorum: q, Members: members, last: last, pgcl: last}
+	for i := range members {
+		p.scl[i] = uint64(last)
+	}
+	v.pgs = append(v.pgs, p)
+	return p
+}
+
+// PG returns the protection group id, or nil.
+func (v *Volume) PG(id redo.PGID) *PG {
+	if int(id) < 1 || int(id) > len(v.pgs) {
+		return nil
+	}
+	return v.pgs[id-1]
+}
+
+// PGs returns the protection groups in id order. The slice is shared.
+func (v *Volume) PGs() []*PG { return v.pgs }
+
+// Epoch reports the volume epoch the driver writes with.
+func (v *Volume) Epoch() uint64 { return v.epoch }
+
+// VCL reports the volume complete LSN: every record at or below it has met
+// quorum in its protection group.
+func (v *Volume) VCL() redo.LSN { return v.vcl }
+
+// VDL reports the volume durable LSN: the highest CPL at or below VCL.
+// Commits at or below it are durable; recovery truncates above it.
+func (v *Volume) VDL() redo.LSN { return v.vdl }
+
+// NextLSN reports the next LSN to be allocated.
+func (v *Volume) NextLSN() redo.LSN { return v.next }
+
+// LAL reports the allocation limit.
+func (v *Volume) LAL() uint64 { return v.cfg.LAL }
+
+// Stats reports the driver's counters.
+func (v *Volume) Stats() Stats { return v.stats }
+
+// CanAllocate reports whether n more LSNs fit under VDL + LAL.
+func (v *Volume) CanAllocate(n int) bool {
+	return v.cfg.LAL == 0 || uint64(v.next)+uint64(n)-1 <= uint64(v.vdl)+v.cfg.LAL
+}
+
+// Append allocates LSNs for one mini-transaction, fills in the backlinks,
+// marks its last record as a CPL and queues the records for their PGs. It
+// returns the records as allocated, or ErrLAL, allocating nothing.
+// Each record must name its PG and page, and PrevPage when the page had a
+// version before.
+func (v *Volume) Append(env wire.Env, mtr []redo.Record) ([]redo.Record, error) {
+	if len(mtr) == 0 {
+		return nil, nil
+	}
+	if !v.CanAllocate(len(mtr)) {
+		v.stats.LALStalls++
+		return nil, ErrLAL
+	}
+	for i := range mtr {
+		r := &mtr[i]
+		p := v.PG(r.PG)
+		if p == nil {
+			panic("volume: record for unknown " + r.PG.String())
+		}
+		r.LSN = v.next
+		v.next++
+		r.Stream = v.stream
+		r.PrevVolume = v.lastV
+		v.lastV = r.LSN
+		r.PrevPG = p.last
+		p.last = r.LSN
+		r.CPL = i == len(mtr)-1
+		v.stats.RecordsAllocated++
+		if len(p.outstanding) == 0 {
+			v.activate(p.ID)
+		}
+		p.outstanding = append(p.outstanding, r.LSN)
+		if p.pending == nil {
+			p.pending = &redo.Batch{PG: p.ID}
+			env.After(v.cfg.BoxcarDelay, wire.Msg{Kind: wire.Timer, From: v.self, To: v.self, PG: p.ID, N: AlarmFlush})
+		}
+		p.pending.Add(*r)
+	}
+	v.cpls = append(v.cpls, mtr[len(mtr)-1].LSN)
+	return mtr, nil
+}
+
+func (v *Volume) activate(id redo.PGID) {
+	i, found := slices.BinarySearch(v.active, id)
+	if !found {
+		v.active = slices.Insert(v.active, i, id)
+	}
+}
+
+// Handle processes a message for the driver and reports whether VDL moved.
+func (v *Volume) Handle(env wire.Env, m *wire.Msg) bool {
+	switch m.Kind {
+	case wire.Timer:
+		switch m.N {
+		case AlarmFlush:
+			v.flush(env, v.PG(m.PG))
+		case AlarmRetry:
+			v.retry(env, v.PG(m.PG))
+		}
+	case wire.WriteAck:
+		return v.ack(m)
+	}
+	return false
+}
+
+// flush sends a PG's boxcar to every member.
+func (v *Volume) flush(env wire.Env, p *PG) {
+	b := p.pending
+	if b == nil {
+		return
+	}
+	p.pending = nil
+	p.sent = append(p.sent, b.Records...)
+	v.stats.BatchesSent++
+	for _, mem := range p.Members {
+		v.send(env, p, mem, b)
+	}
+	v.armRetry(env, p)
+}
+
+func (v *Volume) send(env wire.Env, p *PG, mem Member, b *redo.Batch) {
+	v.stats.MessagesSent++
+	v.stats.BytesSent += int64(b.Size())
+	env.Send(wire.Msg{Kind: wire.Write, From: v.self, To: mem.Node, PG: p.ID, Seg: mem.Seg, VolEpoch: v.epoch, Batch: b})
+}
+
+func (v *Volume) armRetry(env wire.Env, p *PG) {
+	if p.retryArmed || v.cfg.RetryInterval <= 0 {
+		return
+	}
+	p.retryArmed = true
+	env.After(v.cfg.RetryInterval, wire.Msg{Kind: wire.Timer, From: v.self, To: v.self, PG: p.ID, N: AlarmRetry})
+}
+
+// retry resends, to each member whose SCL is behind, the sent records above
+// its SCL that the PG still waits on.
+func (v *Volume) retry(env wire.Env, p *PG) {
+	p.retryArmed = false
+	if len(p.sent) == 0 {
+		return
+	}
+	for i, mem := range p.Members {
+		var b *redo.Batch
+		for _, r := range p.sent {
+			if uint64(r.LSN) <= p.scl[i] {
+				continue
+			}
+			if b == nil {
+				b = &redo.Batch{PG: p.ID}
+			}
+			b.Add(r)
+		}
+		if b != nil {
+			v.stats.Retries++
+			v.send(env, p, mem, b)
+		}
+	}
+	v.armRetry(env, p)
+}
+
+// ack takes a segment's SCL and advances PGCL, VCL and VDL.
+func (v *Volume) ack(m *wire.Msg) bool {
+	p := v.PG(m.PG)
+	if p == nil {
+		return false
+	}
+	i := slices.IndexFunc(p.Members, func(mem Member) bool { return mem.Seg == m.Seg })
+	if i < 0 || uint64(m.A) <= p.scl[i] {
+		return false
+	}
+	p.scl[i] = uint64(m.A)
+	pgcl := redo.LSN(p.Quorum.CompleteLSN(p.scl[:p.Quorum.Len()]))
+	if pgcl <= p.pgcl {
+		return false
+	}
+	p.pgcl = pgcl
+	n := 0
+	for n < len(p.outstanding) && p.outstanding[n] <= pgcl {
+		n++
+	}
+	p.outstanding = p.outstanding[n:]
+	n = 0
+	for n < len(p.sent) && p.sent[n].LSN <= pgcl {
+		n++
+	}
+	p.sent = p.sent[n:]
+	if len(p.outstanding) == 0 {
+		if i, ok := slices.BinarySearch(v.active, p.ID); ok {
+			v.active = slices.Delete(v.active, i, i+1)
+		}
+	}
+	return v.advance()
+}
+
+// advance recomputes VCL and VDL. VCL is one below the lowest LSN still
+// waiting for quorum in any PG; VDL is the highest CPL at or below VCL.
+func (v *Volume) advance() bool {
+	vcl := v.next - 1
+	for _, id := range v.active {
+		if first := v.PG(id).outstanding[0] - 1; first < vcl {
+			vcl = first
+		}
+	}
+	if vcl > v.vcl {
+		v.vcl = vcl
+	}
+	n := 0
+	for n < len(v.cpls) && v.cpls[n] <= v.vcl {
+		n++
+	}
+	if n == 0 {
+		return false
+	}
+	v.vdl = v.cpls[n-1]
+	v.cpls = v.cpls[n:]
+	return true
+}
