@@ -14,46 +14,62 @@ import (
 type Kind uint8
 
 // Message kinds. The meaning of the generic fields A, B and N is given per
-// kind.
+// kind; PG and Seg name the protection group and segment concerned.
+//
+// The protocol between the writer, the storage nodes, the backup store and
+// the control plane:
+//
+//   - Write (writer → segment): Batch holds redo records of one PG. A is the
+//     writer's VDL when it sent, B the PG's minimum read point (PGMRPL), so
+//     storage learns what is durable and what it may coalesce and collect.
+//     The segment persists, then WriteAck (A = its SCL, B = the batch's
+//     last LSN). A write with a stale volume epoch, or a membership epoch
+//     the segment knows to be stale, gets WriteReject (N = reason, A = the
+//     epoch the segment holds).
+//   - Heartbeat (writer → segment): A = VDL, B = PGMRPL, when no write has
+//     carried them for a while.
+//   - Read (instance → segment): page B as of read point A; N is the
+//     request id. ReadReply: Body = *page.Page, A = the segment's SCL.
+//     ReadReject when the segment cannot serve that read point (above its
+//     SCL, below what it has collected, corrupt, not a full segment): N is
+//     the request id, A the reason.
+//   - Gossip (segment → peer of the same PG): A = sender's SCL. The peer
+//     answers GossipReply with the records the sender lacks (Batch, bounded)
+//     and its own SCL in A; both sides carry MemEpoch and VolEpoch.
+//   - Stage (segment → backup store): Batch of records staged for backup;
+//     StageAck: A = the highest LSN staged for the PG.
+//   - Control / ControlReply: recovery, membership and repair requests,
+//     with the request in Body (a pointer to one of the request types of
+//     this package).
+//   - LogStream (writer → replica or writer → writer): redo records and the
+//     VDL, for caches that follow the writer.
 const (
 	KindNone Kind = iota
 	// Timer is a node's own alarm; it never crosses the network. N says
 	// which alarm.
 	Timer
-	// Write carries a batch of redo records of one PG to one segment.
 	Write
-	// WriteAck: the segment persisted the batch. A is the segment's SCL
-	// after it, B the highest LSN of the batch.
 	WriteAck
-	// WriteReject: the segment refused the write; N says why (Reject...),
-	// A carries the epoch the segment holds.
 	WriteReject
-	// Read asks a segment for a page as of read point A. N is the request
-	// id; B is the page.
-	Read
-	// ReadReply answers a Read; Body holds the page image. N echoes the
-	// request id; A is the segment's SCL.
-	ReadReply
-	// Gossip offers a peer segment's SCL (A) and asks for records above the
-	// receiver's SCL, B.
-	Gossip
-	// GossipReply carries records the asker lacked, in Batch.
-	GossipReply
-	// Heartbeat carries the writer's watermarks to segments: A is the VDL,
-	// B the PG's minimum read point (PGMRPL).
 	Heartbeat
-	// LogStream carries redo records to a read replica (Batch) and the VDL
-	// (A).
-	LogStream
-	// Control messages of recovery and membership; Body holds the request.
+	Read
+	ReadReply
+	ReadReject
+	Gossip
+	GossipReply
+	Stage
+	StageAck
 	Control
 	ControlReply
+	LogStream
+	LogStreamAck
 	kindCount
 )
 
 var kindNames = [kindCount]string{
-	"none", "timer", "write", "write-ack", "write-reject", "read", "read-reply",
-	"gossip", "gossip-reply", "heartbeat", "log-stream", "control", "control-reply",
+	"none", "timer", "write", "write-ack", "write-reject", "heartbeat",
+	"read", "read-reply", "read-reject", "gossip", "gossip-reply",
+	"stage", "stage-ack", "control", "control-reply", "log-stream", "log-stream-ack",
 }
 
 func (k Kind) String() string {
@@ -63,12 +79,30 @@ func (k Kind) String() string {
 	return "kind?"
 }
 
-// Reasons a segment refuses a write.
+// Reasons a segment refuses a write or a read (field N of WriteReject, A of
+// ReadReject).
 const (
 	RejectStaleVolumeEpoch = iota + 1
 	RejectStaleMemberEpoch
 	RejectNotMember
+	RejectTruncated    // the records fall in a truncation range
+	RejectAboveSCL     // the read point is above the segment's SCL
+	RejectCollected    // the read point is below what the segment keeps
+	RejectCorrupt      // the data failed its checksum
+	RejectNotFull      // a tail segment holds no pages
+	RejectNotHydrated  // a new segment is still being filled
 )
+
+var rejectNames = [...]string{"", "stale volume epoch", "stale membership epoch", "not a member",
+	"truncated", "read point above SCL", "read point below GC", "corrupt", "tail segment", "not hydrated"}
+
+// RejectReason names a reject code.
+func RejectReason(n int64) string {
+	if n > 0 && int(n) < len(rejectNames) {
+		return rejectNames[n]
+	}
+	return "unknown reason"
+}
 
 // Msg is one message, or one timer. It is a value type: the event queue
 // stores messages by value, so sending allocates nothing beyond a batch

@@ -1,0 +1,119 @@
+package wire
+
+import (
+	"aurora-lab/engine/internal/quorum"
+	"aurora-lab/engine/internal/redo"
+	"aurora-lab/engine/internal/sim"
+)
+
+// Control requests travel in Msg.Body of a Control message; their replies
+// in Msg.Body of a ControlReply. Each is a pointer type.
+
+// RecoverQuery asks a segment, in crash recovery, what it holds (SIGMOD'17
+// §4.3, step 1). Sending it with a new volume epoch does not yet bump the
+// epoch; Truncate does.
+type RecoverQuery struct {
+	Epoch uint64 // the recovery's volume epoch
+}
+
+// RecoverInfo answers RecoverQuery.
+type RecoverInfo struct {
+	SCL redo.LSN
+	// KnownVDL is the highest VDL a writer told this segment. Every record
+	// at or below it is durable, so recovery starts there.
+	KnownVDL redo.LSN
+	// Above lists the records the segment holds above KnownVDL — their
+	// LSN, volume backlink and CPL mark — so recovery can walk the volume
+	// chain. Their number is bounded by LAL, so recovery does not grow with
+	// the log.
+	Above []RecordHead
+	// Truncations are the truncation ranges the segment holds.
+	Truncations []Truncation
+}
+
+// RecordHead is the part of a record that recovery reads.
+type RecordHead struct {
+	LSN        redo.LSN
+	PrevVolume redo.LSN
+	PrevPG     redo.LSN
+	CPL        bool
+}
+
+// Truncation annuls the records in [From, To] written before epoch Epoch
+// (SIGMOD'17 §4.3, step 3). It is durable and versioned by epoch, so a
+// recovery that restarts is not confused by an earlier one.
+type Truncation struct {
+	Epoch    uint64
+	From, To redo.LSN
+}
+
+// Truncate makes a segment record a truncation range, drop the records in
+// it, and accept the new volume epoch: from then on it refuses writes of
+// older epochs (step 5: "changes the locks on the door").
+type Truncate struct {
+	Range Truncation
+	VDL   redo.LSN // the recovered VDL; everything at or below it is durable
+}
+
+// TruncateDone answers Truncate with the segment's SCL after truncation.
+type TruncateDone struct {
+	SCL   redo.LSN
+	Epoch uint64
+}
+
+// Peer is a member of a PG as a segment sees it: where its peers are.
+type Peer struct {
+	Seg  uint32
+	Node sim.NodeID // the node holding it
+	Full bool
+}
+
+// SetMembership tells a segment the PG's membership at a new membership
+// epoch (SIGMOD'18 §4.1). The change is in effect once a write quorum of the
+// previous membership has accepted it.
+type SetMembership struct {
+	Quorum quorum.Membership
+	Peers  []Peer // in the membership's slot order
+}
+
+// MembershipDone answers SetMembership.
+type MembershipDone struct {
+	Epoch uint64
+}
+
+// Hydrate asks a peer for everything a new segment needs: the peer's
+// materialised pages (if it is a full segment) and its log. The reply is
+// sized like the data it carries, so filling a segment takes its size over
+// the link's bandwidth (the MTTR of SIGMOD'17 §2.2).
+type Hydrate struct{}
+
+// HydrateData answers Hydrate.
+type HydrateData struct {
+	SCL      redo.LSN
+	BaseLSN  redo.LSN // pages are materialised up to this LSN
+	Pages    []any    // *page.Page, opaque here to keep wire free of page
+	Records  []redo.Record
+	Bytes    int
+	KnownVDL redo.LSN
+	Truncs   []Truncation
+}
+
+// Size reports the bytes the reply carries.
+func (h *HydrateData) Size() int { return h.Bytes }
+
+// Repair asks a peer for a good copy of records or a page that failed
+// scrub on the asker.
+type Repair struct {
+	LSNs []redo.LSN
+	Page redo.PageID // 0 when only records are asked for
+}
+
+// RepairData answers Repair.
+type RepairData struct {
+	Records []redo.Record
+	Page    any // *page.Page or nil
+	Bytes   int
+}
+
+// Size reports the bytes the reply carries.
+func (r *RepairData) Size() int { return r.Bytes }
