@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"aurora-lab/engine/internal/cluster"
+	"aurora-lab/engine/internal/db"
 	"aurora-lab/engine/internal/script"
 	"aurora-lab/engine/internal/sim"
 )
@@ -45,6 +46,9 @@ type console struct {
 	running *statement // a statement in progress
 	wakeAt  Time       // a \run in progress ends at this time
 	last    *Output    // the previous statement's outcome, for \expect
+	// sessions are the console's connections, one per instance, so an open
+	// transaction stays open across \connect.
+	sessions map[string]*db.Session
 }
 
 func (con *console) busy() bool {
@@ -136,7 +140,7 @@ func (l *Lab) meta(con *console, it script.Item) {
 		err = fmt.Errorf(`\%s is not available`, cmd.Name)
 	}
 	if err != nil {
-		o.Err = err.Error()
+		o.Err = "error: " + err.Error()
 	} else {
 		o.OK = true
 		o.Text = text
@@ -169,6 +173,7 @@ func (l *Lab) newCluster(cmd *script.Command) (string, error) {
 	for _, con := range l.consoles {
 		con.running = nil
 		con.wakeAt = 0
+		con.sessions = nil
 		if c.Instance(con.conn) == nil {
 			con.conn = "w1"
 		}

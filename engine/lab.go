@@ -253,6 +253,29 @@ func (l *Lab) emit(o Output) {
 	l.outSeq++
 }
 
+// advanceTo brings the run to the moment an input was originally
+// submitted: simulated time at, after exactly events events. Console
+// wake-ups due before then happen as they did.
+func (l *Lab) advanceTo(at Time, events uint64) {
+	l.pump()
+	for {
+		ev, wake := l.c.NextEvent(), l.nextWake()
+		if wake < ev {
+			if wake > at {
+				break
+			}
+			l.Step()
+			continue
+		}
+		if l.c.Stats().Events >= events || ev > at {
+			break
+		}
+		l.Step()
+	}
+	l.c.AdvanceClock(at)
+	l.pump()
+}
+
 // Replay builds a Lab from a command log: each input is submitted at the
 // moment it originally was, and the run ends at time end (or at the last
 // input, if end is earlier).
@@ -262,10 +285,7 @@ func Replay(cfg Config, log []Entry, end Time) (*Lab, error) {
 		return nil, err
 	}
 	for _, e := range log {
-		for l.c.Stats().Events < e.Events && l.c.NextEvent() <= e.At {
-			l.Step()
-		}
-		l.RunUntil(e.At)
+		l.advanceTo(e.At, e.Events)
 		l.log = append(l.log, e)
 		l.replay = true
 		err := l.Submit(e.Console, e.Text)

@@ -234,23 +234,17 @@ func FormatStatus(s Snapshot) string {
 		}
 		b.WriteByte('\n')
 	}
-	b.WriteString("storage:")
+	var parts []string
 	for _, n := range s.Nodes {
-		state := "up"
-		if !n.Up {
-			state = "down"
-		}
-		fmt.Fprintf(&b, " %s %s;", n.Name, state)
+		parts = append(parts, n.Name+" "+upDown(n.Up))
 	}
-	b.WriteString("\ninstances:")
+	b.WriteString("storage: " + strings.Join(parts, ", ") + "\n")
+	parts = parts[:0]
 	for _, in := range s.Instances {
-		state := "up"
-		if !in.Up {
-			state = "down"
-		}
-		fmt.Fprintf(&b, " %s %s %s (AZ %s);", in.Name, in.Role, state, in.AZ)
+		parts = append(parts, fmt.Sprintf("%s %s %s (AZ %s)", in.Name, in.Role, upDown(in.Up), in.AZ))
 	}
-	return strings.TrimRight(b.String(), ";")
+	b.WriteString("instances: " + strings.Join(parts, ", "))
+	return b.String()
 }
 
 func memberName(pg *volume.PG, m quorum.Member) string {
@@ -260,4 +254,11 @@ func memberName(pg *volume.PG, m quorum.Member) string {
 		}
 	}
 	return m.String()
+}
+
+func upDown(up bool) string {
+	if up {
+		return "up"
+	}
+	return "down"
 }

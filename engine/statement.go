@@ -1,7 +1,12 @@
 package engine
 
 import (
+	"fmt"
+	"strings"
+
+	"aurora-lab/engine/internal/db"
 	"aurora-lab/engine/internal/script"
+	"aurora-lab/engine/internal/sql"
 )
 
 // statement is a SQL statement in progress on a console.
@@ -23,11 +28,58 @@ func (st *statement) fail(l *Lab, con *console, err error) {
 	}
 	st.done = true
 	o := st.output(con)
-	o.Err = err.Error()
+	o.Err = errorText(err)
 	if con.running == st {
 		con.running = nil
 	}
 	l.finish(con, o)
+}
+
+// errorText prints an error as the console shows it: SQL errors in MySQL's
+// form with their position.
+func errorText(err error) string {
+	if e, ok := err.(*sql.Error); ok {
+		return e.Error()
+	}
+	if e, ok := err.(*script.Error); ok {
+		return fmt.Sprintf("ERROR 1064 (42000) at line %d, column %d: %s", e.Line, e.Col, e.Msg)
+	}
+	return err.Error()
+}
+
+func (st *statement) complete(l *Lab, con *console, out db.Outcome) {
+	if st.done {
+		return
+	}
+	if out.Err != nil {
+		st.fail(l, con, out.Err)
+		return
+	}
+	st.done = true
+	o := st.output(con)
+	o.OK = true
+	o.Text = out.Text
+	o.Result = out.Result
+	if out.CommitLSN != 0 {
+		o.Text += fmt.Sprintf("\n(commit LSN %d durable after %v)", out.CommitLSN, l.c.Now()-st.started)
+	}
+	if con.running == st {
+		con.running = nil
+	}
+	l.finish(con, o)
+}
+
+// session returns the console's session on an instance.
+func (con *console) session(name string) *db.Session {
+	if con.sessions == nil {
+		con.sessions = map[string]*db.Session{}
+	}
+	s := con.sessions[name]
+	if s == nil {
+		s = db.NewSession()
+		con.sessions[name] = s
+	}
+	return s
 }
 
 func (l *Lab) startSQL(con *console, it script.Item) {
@@ -37,5 +89,20 @@ func (l *Lab) startSQL(con *console, it script.Item) {
 		st.fail(l, con, it.Err)
 		return
 	}
-	st.fail(l, con, errNoSQL)
+	if strings.TrimSpace(it.Text) == "" {
+		st.fail(l, con, sql.ErrorAt(sql.Pos{Line: it.Line, Col: it.Col}, sql.CodeEmptyQuery, "Query was empty"))
+		return
+	}
+	stmt, err := sql.ParseStatement(it.Text, it.Line, it.Col)
+	if err != nil {
+		st.fail(l, con, err)
+		return
+	}
+	in := l.c.Instance(con.conn)
+	if in == nil || !l.c.Up(in.ID) {
+		st.fail(l, con, fmt.Errorf("ERROR 2003 (HY000): Can't connect to server on '%s': the instance is down", con.conn))
+		return
+	}
+	sess := con.session(con.conn)
+	in.Exec(l.c, sess, stmt, func(out db.Outcome) { st.complete(l, con, out) })
 }

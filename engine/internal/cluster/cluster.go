@@ -41,6 +41,7 @@ type Cluster struct {
 
 	Storage   []*storage.Node
 	Instances []*db.Instance
+	pgs       []pgInfo // the volume's protection groups, from pg1
 
 	segSeq   uint32 // the last segment id given out
 	notes    []wire.Note
@@ -54,6 +55,12 @@ type Stats struct {
 	Events    uint64 // events processed (messages and timers)
 	Delivered uint64 // network messages delivered
 	Dropped   uint64 // network messages lost
+}
+
+// pgInfo is a protection group as the control plane knows it.
+type pgInfo struct {
+	members []volume.Member
+	q       quorum.Membership
 }
 
 // maxNotes bounds the event log kept in memory.
@@ -94,6 +101,16 @@ func New(cfg Config) (*Cluster, error) {
 	for pg := 1; pg <= cfg.PGs; pg++ {
 		c.addPG()
 	}
+	// The writers format their pages of the new volume.
+	first := true
+	for _, in := range c.Instances {
+		if in.Role == db.Writer {
+			if err := in.Boot(c, first); err != nil {
+				return nil, err
+			}
+			first = false
+		}
+	}
 	return c, nil
 }
 
@@ -108,25 +125,68 @@ func (c *Cluster) addNode(name string, az uint8) sim.NodeID {
 
 func (c *Cluster) addInstance(name string, az int, role db.Role) {
 	id := c.addNode(name, uint8(az))
-	in := db.NewInstance(id, name, AZs[az], role)
+	stride := 1
+	if c.cfg.Writers > 1 {
+		stride = 16 // Aurora multi-master fixes auto_increment_increment at 16
+	}
+	in := db.NewInstance(id, name, AZs[az], role, db.Config{
+		CacheSize:        c.cfg.CachePages,
+		RowsPerPage:      c.cfg.RowsPerPage,
+		Geometry:         db.Geometry{PagesPerPG: c.cfg.PagesPerPG},
+		StatementTimeout: c.cfg.StatementTimeout,
+		HedgeAfter:       c.cfg.HedgeAfter,
+		ReadRetry:        5 * sim.Millisecond,
+		StreamInterval:   0,
+		AutoIncStride:    stride,
+	}, c)
 	if role == db.Writer {
+		in.Stream = uint8(len(c.Instances))
 		in.Vol = volume.New(volume.Config{
 			LAL:           c.cfg.LAL,
 			BoxcarDelay:   c.cfg.BoxcarDelay,
 			RetryInterval: c.cfg.RetryInterval,
-		}, id, uint8(len(c.Instances)), 1, redo.NoLSN)
+		}, id, in.Stream, 1, redo.NoLSN)
 	}
 	c.handlers[id] = in
 	c.Instances = append(c.Instances, in)
 }
 
+// Members implements db.Topology.
+func (c *Cluster) Members(pg redo.PGID) []volume.Member {
+	if pg < 1 || int(pg) > len(c.pgs) {
+		return nil
+	}
+	return c.pgs[pg-1].members
+}
+
+// Grow implements db.Topology: the volume gains protection groups up to
+// pg, as storage grows in 10 GB steps in Aurora.
+func (c *Cluster) Grow(pg redo.PGID) {
+	for len(c.pgs) < int(pg) {
+		id := c.addPG()
+		c.Note(wire.Note{Kind: "grow", PG: id, Text: fmt.Sprintf("the volume grew: %v placed on %d segments", id, len(c.pgs[id-1].members))})
+	}
+}
+
+// Followers implements db.Topology: a writer streams its log to the
+// replicas (and, on a multi-master cluster, to the other writers).
+func (c *Cluster) Followers(w sim.NodeID) []sim.NodeID {
+	var out []sim.NodeID
+	for _, in := range c.Instances {
+		if in.ID != w && c.net.Up(in.ID) {
+			out = append(out, in.ID)
+		}
+	}
+	return out
+}
+
+// Latency implements db.Topology.
+func (c *Cluster) Latency(a, b sim.NodeID) sim.Time { return c.net.BaseLatency(a, b) }
+
 // addPG places a new protection group: two segments in each AZ, on the
 // nodes of that AZ in turn, so PGs spread evenly over the fleet.
 func (c *Cluster) addPG() redo.PGID {
-	pg := redo.PGID(1)
-	if len(c.Storage) > 0 {
-		pg = redo.PGID(c.pgCount() + 1)
-	}
+	pg := redo.PGID(len(c.pgs) + 1)
 	var members []volume.Member
 	var ids [quorum.Replicas]quorum.Member
 	per := c.cfg.NodesPerAZ
@@ -138,10 +198,11 @@ func (c *Cluster) addPG() redo.PGID {
 			seg := c.segSeq
 			n.AddSegment(seg, pg, true)
 			ids[len(members)] = quorum.Member(seg)
-			members = append(members, volume.Member{Seg: seg, Node: n.ID, Name: n.Name})
+			members = append(members, volume.Member{Seg: seg, Node: n.ID, Name: n.Name, Full: true})
 		}
 	}
 	q := quorum.Standard(1, ids)
+	c.pgs = append(c.pgs, pgInfo{members: members, q: q})
 	for _, in := range c.Instances {
 		if in.Vol != nil {
 			in.Vol.AddPG(pg, q, members, redo.NoLSN)
@@ -150,14 +211,8 @@ func (c *Cluster) addPG() redo.PGID {
 	return pg
 }
 
-func (c *Cluster) pgCount() int {
-	for _, in := range c.Instances {
-		if in.Vol != nil {
-			return len(in.Vol.PGs())
-		}
-	}
-	return 0
-}
+// PGCount reports the protection groups of the volume.
+func (c *Cluster) PGCount() int { return len(c.pgs) }
 
 // Config returns the cluster's configuration.
 func (c *Cluster) Config() Config { return c.cfg }
@@ -271,6 +326,17 @@ func (c *Cluster) Step() bool {
 func (c *Cluster) RunUntil(t sim.Time) {
 	for c.q.Next() <= t {
 		c.Step()
+	}
+	if t > c.now {
+		c.now = t
+	}
+}
+
+// AdvanceClock moves the clock forward to t without processing events; t
+// must not pass a pending event.
+func (c *Cluster) AdvanceClock(t sim.Time) {
+	if t > c.q.Next() {
+		panic(fmt.Sprintf("cluster: clock moved to %v past a pending event at %v", t, c.q.Next()))
 	}
 	if t > c.now {
 		c.now = t

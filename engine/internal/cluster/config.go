@@ -26,10 +26,15 @@ type Config struct {
 	BandwidthMbps  int64 // per link; 0 is unlimited
 	PersistLatency sim.Time
 
+	PagesPerPG  int // pages in one protection group
+	RowsPerPage int // rows a leaf page holds before it splits
+	CachePages  int // pages an instance's buffer cache aims to hold
+
 	LAL              uint64   // LSN allocation limit
 	StatementTimeout sim.Time // how long a statement may wait before it fails
 	BoxcarDelay      sim.Time
 	RetryInterval    sim.Time
+	HedgeAfter       sim.Time
 }
 
 // Default returns the default cluster: one writer, one replica, six storage
@@ -41,6 +46,9 @@ func Default() Config {
 		Replicas:         1,
 		NodesPerAZ:       2,
 		PGs:              1,
+		PagesPerPG:       32,
+		RowsPerPage:      4,
+		CachePages:       256,
 		LatencySameAZ:    100 * sim.Microsecond,
 		LatencyCrossAZ:   500 * sim.Microsecond,
 		JitterPercent:    20,
@@ -50,6 +58,7 @@ func Default() Config {
 		StatementTimeout: 2 * sim.Second,
 		BoxcarDelay:      0,
 		RetryInterval:    20 * sim.Millisecond,
+		HedgeAfter:       2 * sim.Millisecond,
 	}
 }
 
@@ -74,6 +83,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("loss=%v: must be a percentage between 0 and 100", c.LossPercent)
 	case c.BandwidthMbps < 0:
 		return fmt.Errorf("bandwidth must not be negative")
+	case c.PagesPerPG < 8 || c.PagesPerPG > 1<<20:
+		return fmt.Errorf("pages_per_pg=%d: must be between 8 and %d", c.PagesPerPG, 1<<20)
+	case c.RowsPerPage < 2 || c.RowsPerPage > 1000:
+		return fmt.Errorf("rows_per_page=%d: must be between 2 and 1000", c.RowsPerPage)
+	case c.CachePages < 4:
+		return fmt.Errorf("cache=%d: must be at least 4 pages", c.CachePages)
+	case c.HedgeAfter <= 0:
+		return fmt.Errorf("hedge must be positive")
 	case c.LAL < 1:
 		return fmt.Errorf("lal=%d: must be at least 1", c.LAL)
 	case c.StatementTimeout <= 0:
@@ -96,6 +113,9 @@ var knobs = []knob{
 	{"replicas", "read replicas r1..rN (0 to 15)", func(c *Config, v string) error { return setInt(&c.Replicas, v) }, func(c *Config) string { return strconv.Itoa(c.Replicas) }},
 	{"nodes_per_az", "storage nodes in each of the AZs a, b and c", func(c *Config, v string) error { return setInt(&c.NodesPerAZ, v) }, func(c *Config) string { return strconv.Itoa(c.NodesPerAZ) }},
 	{"pgs", "protection groups at start", func(c *Config, v string) error { return setInt(&c.PGs, v) }, func(c *Config) string { return strconv.Itoa(c.PGs) }},
+	{"pages_per_pg", "pages in one protection group (the model's 10 GB)", func(c *Config, v string) error { return setInt(&c.PagesPerPG, v) }, func(c *Config) string { return strconv.Itoa(c.PagesPerPG) }},
+	{"rows_per_page", "rows a leaf page holds before it splits", func(c *Config, v string) error { return setInt(&c.RowsPerPage, v) }, func(c *Config) string { return strconv.Itoa(c.RowsPerPage) }},
+	{"cache", "pages an instance's buffer cache holds", func(c *Config, v string) error { return setInt(&c.CachePages, v) }, func(c *Config) string { return strconv.Itoa(c.CachePages) }},
 	{"latency", "one-way network delay within an AZ", func(c *Config, v string) error { return setTime(&c.LatencySameAZ, v) }, func(c *Config) string { return c.LatencySameAZ.String() }},
 	{"latency_cross", "one-way network delay between AZs", func(c *Config, v string) error { return setTime(&c.LatencyCrossAZ, v) }, func(c *Config) string { return c.LatencyCrossAZ.String() }},
 	{"jitter", "spread of each delay, in percent", func(c *Config, v string) error { return setFloat(&c.JitterPercent, v) }, func(c *Config) string { return fmtFloat(c.JitterPercent) }},
@@ -105,6 +125,7 @@ var knobs = []knob{
 	{"lal", "LSN allocation limit: no LSN above VDL+LAL", func(c *Config, v string) error { return setUint(&c.LAL, v) }, func(c *Config) string { return strconv.FormatUint(c.LAL, 10) }},
 	{"timeout", "how long a statement waits before it fails", func(c *Config, v string) error { return setTime(&c.StatementTimeout, v) }, func(c *Config) string { return c.StatementTimeout.String() }},
 	{"boxcar", "how long a PG's send buffer fills before it leaves", func(c *Config, v string) error { return setTime(&c.BoxcarDelay, v) }, func(c *Config) string { return c.BoxcarDelay.String() }},
+	{"hedge", "how long a page read waits before also asking a second segment", func(c *Config, v string) error { return setTime(&c.HedgeAfter, v) }, func(c *Config) string { return c.HedgeAfter.String() }},
 	{"retry", "how long the writer waits before resending unacknowledged records", func(c *Config, v string) error { return setTime(&c.RetryInterval, v) }, func(c *Config) string { return c.RetryInterval.String() }},
 }
 

@@ -1,11 +1,24 @@
 // Package db models the database instances: the writer, which turns
 // statements into redo records and acknowledges commits when the volume's
 // VDL passes them, and the read replicas fed by its log stream.
+//
+// Statements run to completion in one event when every page they need is
+// in the buffer cache. When a page is missing, the attempt is dropped — it
+// has changed nothing — the page is read from one segment at the read
+// point, and the statement runs again from the start once it arrives. So
+// a statement's reads and changes always happen at one instant of simulated
+// time, and the executor needs no continuations.
 package db
 
 import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"aurora-lab/engine/internal/page"
 	"aurora-lab/engine/internal/redo"
 	"aurora-lab/engine/internal/sim"
+	"aurora-lab/engine/internal/sql"
 	"aurora-lab/engine/internal/volume"
 	"aurora-lab/engine/internal/wire"
 )
@@ -29,56 +42,548 @@ func (r Role) String() string {
 	return "role?"
 }
 
+// Config holds an instance's knobs.
+type Config struct {
+	CacheSize        int // pages the buffer cache aims to hold
+	RowsPerPage      int // rows a leaf holds before it splits
+	Geometry         Geometry
+	StatementTimeout sim.Time
+	// HedgeAfter is how long a page read waits before the same read is
+	// also sent to a second segment; the first reply wins.
+	HedgeAfter sim.Time
+	// ReadRetry is how long to wait before asking again when every
+	// segment refused a read.
+	ReadRetry sim.Time
+	// StreamInterval batches the log stream to replicas.
+	StreamInterval sim.Time
+	// AutoIncStride is the AUTO_INCREMENT step between a writer's values;
+	// each writer takes the values of its own offset (multi-master).
+	AutoIncStride int
+}
+
+// Topology is what an instance knows of the cluster around it.
+type Topology interface {
+	// Members returns the segments of pg in slot order, or nil.
+	Members(pg redo.PGID) []volume.Member
+	// Grow makes the volume hold protection groups up to pg.
+	Grow(pg redo.PGID)
+	// Followers returns the instances that follow this writer's log
+	// stream: its replicas.
+	Followers(writer sim.NodeID) []sim.NodeID
+	// Latency returns the expected one-way delay from a to b.
+	Latency(a, b sim.NodeID) sim.Time
+}
+
+// Alarms of an instance (wire.Timer, field N). The volume driver's alarms
+// share the number space from 100.
+const (
+	alarmDeadline = iota + 1
+	alarmHedge
+	alarmReadRetry
+	alarmStream
+)
+
 // Instance is one database instance.
 type Instance struct {
-	ID   sim.NodeID
-	Name string
-	AZ   string
-	Role Role
-	Vol  *volume.Volume // the writer's volume driver; nil on a replica
+	ID     sim.NodeID
+	Name   string
+	AZ     string
+	Role   Role
+	Stream uint8          // the writer stream it allocates LSNs on
+	Vol    *volume.Volume // the writer's volume driver; nil on a replica
 
-	waiting []commitWait // commits waiting for VDL, in LSN order
+	cfg   Config
+	topo  Topology
+	cache *cache
+	dirs  map[redo.PageID]*dirIndex
+
+	txns    map[uint64]*Txn // transactions not yet durable or rolled back
+	txnSeq  uint64
+	forUpd  map[lockKey]uint64 // FOR UPDATE row locks → transaction
+	reqs    []*request         // requests in progress, in arrival order
+	reqSeq  uint64
+	fetches []*fetch
+	fetchID int64
+
+	// replica state
+	vdl       redo.LSN       // the VDL the instance reads at (replica: as streamed)
+	pending   []redo.Record  // streamed records above the applied VDL
+	vdlAt     sim.Time       // when the writer reached the VDL last applied
+	streamBuf []redo.Record  // writer: records waiting to be streamed
+	streamArm bool
+	lag       []sim.Time // replica: lag samples, newest last (bounded)
+
+	stats Stats
 }
 
-type commitWait struct {
-	lsn  redo.LSN
-	done func(at sim.Time)
+// Stats counts an instance's work.
+type Stats struct {
+	Statements   int64
+	Commits      int64
+	Rollbacks    int64
+	PageReads    int64
+	HedgedReads  int64
+	RecordsSent  int64 // to followers
+	RecordsApply int64 // replica: applied to cached pages
+	RecordsSkip  int64 // replica: discarded, page not cached
 }
 
-// NewInstance returns an instance.
-func NewInstance(id sim.NodeID, name, az string, role Role) *Instance {
-	return &Instance{ID: id, Name: name, AZ: az, Role: role}
+// NewInstance returns an instance. A writer gets its volume driver from
+// the caller (Vol).
+func NewInstance(id sim.NodeID, name, az string, role Role, cfg Config, topo Topology) *Instance {
+	return &Instance{
+		ID: id, Name: name, AZ: az, Role: role, cfg: cfg, topo: topo,
+		cache: newCache(cfg.CacheSize), dirs: make(map[redo.PageID]*dirIndex),
+		txns: make(map[uint64]*Txn), forUpd: make(map[lockKey]uint64),
+	}
+}
+
+// Stats reports the instance's counters.
+func (in *Instance) Stats() Stats { return in.stats }
+
+// CacheStats reports the buffer cache's counters.
+func (in *Instance) CacheStats() CacheStats { return in.cache.stats }
+
+// CachedPages returns the ids of the cached pages, in order.
+func (in *Instance) CachedPages() []redo.PageID { return in.cache.ids() }
+
+// VDL reports the durable point the instance reads at.
+func (in *Instance) VDL() redo.LSN {
+	if in.Vol != nil {
+		return in.Vol.VDL()
+	}
+	return in.vdl
+}
+
+// Lag returns the replica's recent lag samples, oldest first: how long
+// after the writer made an LSN durable the replica applied it.
+func (in *Instance) Lag() []sim.Time { return in.lag }
+
+// ActiveTxns reports how many transactions are open or committing.
+func (in *Instance) ActiveTxns() int { return len(in.txns) }
+
+// Boot formats a writer's pages on a new volume: its transaction page and,
+// for the first writer, the catalog, in one mini-transaction.
+func (in *Instance) Boot(env wire.Env, catalog bool) error {
+	m := in.newMTR()
+	if catalog {
+		m.format(CatalogPage, catalogHeader{NextPage: FirstDataPage, NextTable: 1}.encode())
+	}
+	m.format(TxnPage(in.Stream), pageHeader(kindTxn, 0))
+	_, err := in.commitMTR(env, m)
+	return err
+}
+
+// Crash drops the instance's volatile state: its cache, transactions and
+// requests. Clients of requests in progress are told by the caller.
+func (in *Instance) Crash() {
+	in.cache.drop()
+	clear(in.dirs)
+	clear(in.txns)
+	clear(in.forUpd)
+	in.reqs = nil
+	in.fetches = nil
+	in.pending = nil
+	in.streamBuf = nil
+	in.streamArm = false
 }
 
 // Handle processes one message addressed to the instance.
 func (in *Instance) Handle(env wire.Env, m *wire.Msg) {
-	if in.Vol != nil && in.Vol.Handle(env, m) {
-		in.releaseCommits(env)
-	}
-}
-
-// Crash drops the instance's volatile state.
-func (in *Instance) Crash() {
-	in.waiting = nil
-}
-
-// WaitDurable calls done once VDL reaches lsn: the asynchronous commit of
-// SIGMOD'17 §4.2.2. The worker does not wait; done runs from the event that
-// moves VDL.
-func (in *Instance) WaitDurable(env wire.Env, lsn redo.LSN, done func(at sim.Time)) {
-	if lsn <= in.Vol.VDL() {
-		done(env.Now())
+	switch m.Kind {
+	case wire.Timer:
+		switch m.N {
+		case alarmDeadline:
+			in.deadline(env, uint64(m.A))
+			return
+		case alarmHedge:
+			in.hedge(env, int64(m.A))
+			return
+		case alarmReadRetry:
+			in.retryFetch(env, int64(m.A))
+			return
+		case alarmStream:
+			in.flushStream(env)
+			return
+		}
+	case wire.ReadReply:
+		in.readReply(env, m)
+		return
+	case wire.ReadReject:
+		in.readReject(env, m)
+		return
+	case wire.LogStream:
+		in.receiveStream(env, m)
 		return
 	}
-	in.waiting = append(in.waiting, commitWait{lsn: lsn, done: done})
+	if in.Vol != nil && in.Vol.Handle(env, m) {
+		in.durableAdvanced(env)
+	}
 }
 
-func (in *Instance) releaseCommits(env wire.Env) {
-	vdl := in.Vol.VDL()
-	n := 0
-	for n < len(in.waiting) && in.waiting[n].lsn <= vdl {
-		in.waiting[n].done(env.Now())
-		n++
+// --- requests ---------------------------------------------------------
+
+// reqState is what a request waits for.
+type reqState uint8
+
+const (
+	reqRunning  reqState = iota
+	reqPages             // pages being read
+	reqLock              // another transaction's row
+	reqLAL               // the LSN allocation limit
+	reqDurable           // its commit record to become durable
+	reqFinished
+)
+
+type request struct {
+	id       uint64
+	sess     *Session
+	stmt     sql.Stmt
+	done     func(Outcome)
+	started  sim.Time
+	state    reqState
+	need     []redo.PageID // pages the last attempt lacked
+	pinned   []redo.PageID
+	waitTxn  uint64 // the transaction whose row it waits for
+	txn      *Txn   // the transaction it commits, while reqDurable
+	text     string // the tag printed once durable
+	internal bool   // recovery work: no client
+}
+
+// Exec runs stmt for sess and calls done once, when it completes or fails.
+// done may run before Exec returns.
+func (in *Instance) Exec(env wire.Env, sess *Session, stmt sql.Stmt, done func(Outcome)) {
+	in.reqSeq++
+	r := &request{id: in.reqSeq, sess: sess, stmt: stmt, done: done, started: env.Now()}
+	in.reqs = append(in.reqs, r)
+	in.stats.Statements++
+	env.After(in.cfg.StatementTimeout, wire.Msg{Kind: wire.Timer, From: in.ID, To: in.ID, N: alarmDeadline, A: redo.LSN(r.id)})
+	in.try(env, r)
+}
+
+// Errors the executor uses to say why an attempt stopped.
+var (
+	errMiss   = errors.New("db: pages missing")
+	errLocked = errors.New("db: row locked")
+	errLAL    = errors.New("db: allocation limit")
+)
+
+func (in *Instance) try(env wire.Env, r *request) {
+	if r.state == reqFinished || r.state == reqDurable {
+		return
 	}
-	in.waiting = in.waiting[n:]
+	r.state = reqRunning
+	r.need = r.need[:0]
+	out, err := in.run(env, r)
+	switch {
+	case err == errMiss:
+		r.state = reqPages
+		for _, id := range r.need {
+			if !slices.Contains(r.pinned, id) {
+				r.pinned = append(r.pinned, id)
+			}
+		}
+		for _, id := range r.need {
+			in.fetch(env, id)
+		}
+	case err == errLocked:
+		r.state = reqLock
+	case err == errLAL:
+		r.state = reqLAL
+	case err != nil:
+		in.finish(env, r, Outcome{Err: err})
+	case r.txn != nil && r.txn.state == txnCommitting:
+		r.state = reqDurable
+		r.text = out.Text
+	default:
+		in.finish(env, r, out)
+	}
+}
+
+func (in *Instance) finish(env wire.Env, r *request, o Outcome) {
+	if r.state == reqFinished {
+		return
+	}
+	r.state = reqFinished
+	for _, id := range r.pinned {
+		in.cache.unpin(id)
+	}
+	r.pinned = nil
+	if i := slices.Index(in.reqs, r); i >= 0 {
+		in.reqs = slices.Delete(in.reqs, i, i+1)
+	}
+	in.cache.evict(in.VDL())
+	if r.done != nil {
+		r.done(o)
+	}
+}
+
+// retry runs again the requests for which pred holds, in arrival order.
+func (in *Instance) retry(env wire.Env, pred func(r *request) bool) {
+	for _, r := range slices.Clone(in.reqs) {
+		if r.state != reqFinished && pred(r) {
+			in.try(env, r)
+		}
+	}
+}
+
+// deadline fails a request that has not finished in the statement timeout.
+func (in *Instance) deadline(env wire.Env, id uint64) {
+	i := slices.IndexFunc(in.reqs, func(r *request) bool { return r.id == id })
+	if i < 0 {
+		return
+	}
+	r := in.reqs[i]
+	var err error
+	switch r.state {
+	case reqDurable:
+		err = sql.ErrorAt(sql.NoPos, sql.CodeQueryTimeout,
+			"commit outcome unknown: LSN %d is not durable after %v (VDL %d); the writer keeps its records and the commit completes if a write quorum returns",
+			r.txn.commitLSN, in.cfg.StatementTimeout, in.VDL())
+		r.txn.sess = nil // the transaction goes on without its client
+	case reqLock:
+		err = sql.ErrorAt(sql.NoPos, sql.CodeLockWaitTimeout, "Lock wait timeout exceeded; try restarting transaction")
+	case reqLAL:
+		err = sql.ErrorAt(sql.NoPos, sql.CodeQueryTimeout,
+			"statement timed out after %v waiting for the LSN allocation limit (next LSN %d, VDL %d, LAL %d)",
+			in.cfg.StatementTimeout, in.Vol.NextLSN(), in.Vol.VDL(), in.Vol.LAL())
+	default:
+		err = sql.ErrorAt(sql.NoPos, sql.CodeQueryTimeout,
+			"statement timed out after %v waiting for pages from storage", in.cfg.StatementTimeout)
+	}
+	in.finish(env, r, Outcome{Err: err})
+}
+
+// durableAdvanced runs when the writer's VDL moves: commits below it are
+// acknowledged, their locks released, and requests held by the allocation
+// limit or by those locks run again.
+func (in *Instance) durableAdvanced(env wire.Env) {
+	vdl := in.Vol.VDL()
+	var ended []uint64
+	for _, r := range slices.Clone(in.reqs) {
+		if r.state == reqDurable && r.txn.commitLSN <= vdl {
+			ended = append(ended, r.txn.ID)
+			in.endTxn(r.txn)
+			in.stats.Commits++
+			in.finish(env, r, Outcome{Text: r.text, CommitLSN: r.txn.commitLSN})
+		}
+	}
+	// Commits whose client went away complete too.
+	for _, id := range in.sortedTxnIDs() {
+		t := in.txns[id]
+		if t.state == txnCommitting && t.commitLSN <= vdl {
+			ended = append(ended, t.ID)
+			in.endTxn(t)
+			in.stats.Commits++
+			env.Note(wire.Note{Kind: "commit", Node: in.Name, Text: fmt.Sprintf("commit at LSN %d completed after its client stopped waiting", t.commitLSN)})
+		}
+	}
+	in.armStream(env)
+	in.retry(env, func(r *request) bool {
+		return r.state == reqLAL || r.state == reqLock && slices.Contains(ended, r.waitTxn)
+	})
+	in.cache.evict(vdl)
+}
+
+func (in *Instance) sortedTxnIDs() []uint64 {
+	ids := make([]uint64, 0, len(in.txns))
+	for id := range in.txns {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// endTxn forgets a finished transaction and frees its FOR UPDATE locks.
+func (in *Instance) endTxn(t *Txn) {
+	t.state = txnDone
+	delete(in.txns, t.ID)
+	for _, k := range t.lockedFor {
+		if in.forUpd[k] == t.ID {
+			delete(in.forUpd, k)
+		}
+	}
+	if t.sess != nil && t.sess.txn == t {
+		t.sess.txn = nil
+	}
+}
+
+// --- page reads ------------------------------------------------------------
+
+// fetch is a page read in progress.
+type fetch struct {
+	id        int64
+	page      redo.PageID
+	pg        redo.PGID
+	readPoint redo.LSN
+	tried     []uint32 // segments asked, in order
+	refused   []uint32 // segments that refused
+	// buffered holds streamed records for the page that arrive while it is
+	// read (replicas), applied once it is installed.
+	buffered []redo.Record
+}
+
+func (in *Instance) findFetch(page redo.PageID) *fetch {
+	for _, f := range in.fetches {
+		if f.page == page {
+			return f
+		}
+	}
+	return nil
+}
+
+// fetch starts reading page id from storage, unless a read of it is on its
+// way already.
+func (in *Instance) fetch(env wire.Env, id redo.PageID) {
+	if in.findFetch(id) != nil {
+		return
+	}
+	in.fetchID++
+	f := &fetch{id: in.fetchID, page: id, pg: in.cfg.Geometry.PGOf(id), readPoint: in.VDL()}
+	in.fetches = append(in.fetches, f)
+	in.stats.PageReads++
+	in.sendRead(env, f)
+}
+
+// sendRead asks the best segment not yet asked: a full segment whose SCL
+// covers the read point (the writer knows SCLs from acknowledgements), the
+// nearest first. It arms a hedge: if no reply comes in time, a second
+// segment is asked too.
+func (in *Instance) sendRead(env wire.Env, f *fetch) bool {
+	members := in.topo.Members(f.pg)
+	var scl func(i int) redo.LSN
+	if in.Vol != nil {
+		if p := in.Vol.PG(f.pg); p != nil {
+			scl = p.SCL
+		}
+	}
+	best := -1
+	var bestLat sim.Time
+	for i, m := range members {
+		if !m.Full || slices.Contains(f.tried, m.Seg) {
+			continue
+		}
+		if scl != nil && scl(i) < f.readPoint {
+			continue
+		}
+		lat := in.topo.Latency(in.ID, m.Node)
+		if best < 0 || lat < bestLat {
+			best, bestLat = i, lat
+		}
+	}
+	if best < 0 {
+		// Every segment was asked. Try again later, from scratch.
+		f.tried = f.tried[:0]
+		env.After(in.cfg.ReadRetry, wire.Msg{Kind: wire.Timer, From: in.ID, To: in.ID, N: alarmReadRetry, A: redo.LSN(f.id)})
+		return false
+	}
+	m := members[best]
+	f.tried = append(f.tried, m.Seg)
+	env.Send(wire.Msg{Kind: wire.Read, From: in.ID, To: m.Node, PG: f.pg, Seg: m.Seg,
+		VolEpoch: in.volEpoch(), A: f.readPoint, B: redo.LSN(f.page), N: f.id})
+	env.After(in.cfg.HedgeAfter+2*bestLat, wire.Msg{Kind: wire.Timer, From: in.ID, To: in.ID, N: alarmHedge, A: redo.LSN(f.id)})
+	return true
+}
+
+func (in *Instance) volEpoch() uint64 {
+	if in.Vol != nil {
+		return in.Vol.Epoch()
+	}
+	return 0
+}
+
+func (in *Instance) fetchByID(id int64) *fetch {
+	for _, f := range in.fetches {
+		if f.id == id {
+			return f
+		}
+	}
+	return nil
+}
+
+func (in *Instance) hedge(env wire.Env, id int64) {
+	f := in.fetchByID(id)
+	if f == nil {
+		return
+	}
+	if in.sendRead(env, f) {
+		in.stats.HedgedReads++
+	}
+}
+
+func (in *Instance) retryFetch(env wire.Env, id int64) {
+	if f := in.fetchByID(id); f != nil {
+		f.readPoint = max(f.readPoint, in.VDL())
+		in.sendRead(env, f)
+	}
+}
+
+func (in *Instance) readReject(env wire.Env, m *wire.Msg) {
+	f := in.fetchByID(m.N)
+	if f == nil {
+		return
+	}
+	if !slices.Contains(f.refused, m.Seg) {
+		f.refused = append(f.refused, m.Seg)
+	}
+	// Ask the next segment now rather than waiting for the hedge.
+	in.sendRead(env, f)
+}
+
+func (in *Instance) readReply(env wire.Env, m *wire.Msg) {
+	f := in.fetchByID(m.N)
+	if f == nil {
+		return // a hedged read already answered
+	}
+	p, ok := m.Body.(*page.Page)
+	if !ok || p.ID != f.page {
+		return
+	}
+	in.fetches = slices.DeleteFunc(in.fetches, func(x *fetch) bool { return x == f })
+	if _, cached := in.cache.peek(p.ID); !cached {
+		sticky := p.ID < FirstDataPage
+		in.cache.put(p, sticky)
+		// Streamed records that arrived during the read and are already
+		// below the VDL the replica applied are played now.
+		for i := range f.buffered {
+			r := &f.buffered[i]
+			if r.LSN > p.LSN && r.LSN <= in.vdl {
+				if err := p.Apply(r); err == nil {
+					in.stats.RecordsApply++
+				}
+			}
+		}
+		for _, r := range f.buffered {
+			if r.LSN > in.vdl {
+				in.pending = append(in.pending, r)
+			}
+		}
+		slices.SortFunc(in.pending, func(a, b redo.Record) int { return cmpLSN(a.LSN, b.LSN) })
+		for _, r := range in.reqs {
+			if slices.Contains(r.pinned, p.ID) {
+				in.cache.pin(p.ID)
+			}
+		}
+	}
+	in.retry(env, func(r *request) bool {
+		if r.state != reqPages {
+			return false
+		}
+		for _, id := range r.need {
+			if _, ok := in.cache.peek(id); !ok {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func cmpLSN(a, b redo.LSN) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -72,6 +72,13 @@ func (p *Page) Apply(r *redo.Record) error {
 		p.Put(r.Key, r.Value)
 	case redo.OpDelete:
 		p.Delete(r.Key)
+	case redo.OpDeletePrefix:
+		i, _ := p.search(r.Key)
+		j := i
+		for j < len(p.Rows) && bytes.HasPrefix(p.Rows[j].Key, r.Key) {
+			j++
+		}
+		p.Rows = slices.Delete(p.Rows, i, j)
 	}
 	p.LSN = r.LSN
 	return nil

@@ -44,10 +44,13 @@ const (
 	OpPut       // insert or overwrite the row with key Key
 	OpDelete    // remove the row with key Key
 	OpHeader    // replace the page header with Value (links, bounds)
-	OpNoop      // a record with no page effect (a bare commit record)
+	OpNoop      // a record with no page effect
+	// OpDeletePrefix removes every row whose key starts with Key: a
+	// transaction's entries on the transaction page, in its commit record.
+	OpDeletePrefix
 )
 
-var opNames = [...]string{"none", "format", "put", "delete", "header", "noop"}
+var opNames = [...]string{"none", "format", "put", "delete", "header", "noop", "delete-prefix"}
 
 func (o Op) String() string {
 	if int(o) < len(opNames) {

@@ -38,6 +38,7 @@ type Member struct {
 	Seg  uint32
 	Node sim.NodeID
 	Name string // the node's name, for notes
+	Full bool   // holds pages (false: a tail segment, log only)
 }
 
 // Alarms of the volume driver (wire.Timer, field N), offset so an instance
@@ -83,6 +84,7 @@ type Volume struct {
 	lastV  redo.LSN // the volume backlink head
 	vcl    redo.LSN
 	vdl    redo.LSN
+	vdlAt  sim.Time   // when VDL last moved
 	cpls   []redo.LSN // CPLs above VDL, in order
 	active []redo.PGID // PGs with outstanding records (sorted)
 	stats  Stats
@@ -139,6 +141,9 @@ func (v *Volume) VCL() redo.LSN { return v.vcl }
 // VDL reports the volume durable LSN: the highest CPL at or below VCL.
 // Commits at or below it are durable; recovery truncates above it.
 func (v *Volume) VDL() redo.LSN { return v.vdl }
+
+// VDLTime reports when VDL last moved.
+func (v *Volume) VDLTime() sim.Time { return v.vdlAt }
 
 // NextLSN reports the next LSN to be allocated.
 func (v *Volume) NextLSN() redo.LSN { return v.next }
@@ -214,7 +219,7 @@ func (v *Volume) Handle(env wire.Env, m *wire.Msg) bool {
 			v.retry(env, v.PG(m.PG))
 		}
 	case wire.WriteAck:
-		return v.ack(m)
+		return v.ack(env, m)
 	}
 	return false
 }
@@ -275,7 +280,7 @@ func (v *Volume) retry(env wire.Env, p *PG) {
 }
 
 // ack takes a segment's SCL and advances PGCL, VCL and VDL.
-func (v *Volume) ack(m *wire.Msg) bool {
+func (v *Volume) ack(env wire.Env, m *wire.Msg) bool {
 	p := v.PG(m.PG)
 	if p == nil {
 		return false
@@ -305,7 +310,11 @@ func (v *Volume) ack(m *wire.Msg) bool {
 			v.active = slices.Delete(v.active, i, i+1)
 		}
 	}
-	return v.advance()
+	if !v.advance() {
+		return false
+	}
+	v.vdlAt = env.Now()
+	return true
 }
 
 // advance recomputes VCL and VDL. VCL is one below the lowest LSN still

@@ -1,5 +1,0 @@
-package engine
-
-import "errors"
-
-var errNoSQL = errors.New("SQL statements are not available yet")

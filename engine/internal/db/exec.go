@@ -1,0 +1,605 @@
+package db
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"aurora-lab/engine/internal/page"
+	"aurora-lab/engine/internal/redo"
+	"aurora-lab/engine/internal/sql"
+	"aurora-lab/engine/internal/wire"
+)
+
+// run makes one attempt at r's statement. It returns errMiss (with r.need
+// set), errLocked (with r.waitTxn set) or errLAL having changed nothing;
+// any other error is the statement's.
+func (in *Instance) run(env wire.Env, r *request) (Outcome, error) {
+	switch s := r.stmt.(type) {
+	case *sql.Begin:
+		return in.begin(env, r)
+	case *sql.Commit:
+		return in.commit(env, r)
+	case *sql.Rollback:
+		return in.rollback(env, r, "ROLLBACK")
+	case *sql.Set:
+		return in.set(r, s)
+	case *sql.Select:
+		return in.execSelect(env, r, s)
+	}
+	if in.Role != Writer {
+		return Outcome{}, sql.ErrReadOnly(stmtPos(r.stmt))
+	}
+	switch s := r.stmt.(type) {
+	case *sql.Insert:
+		return in.write(env, r, func(t *Txn) (int64, error) { return in.insert(env, r, t, s) })
+	case *sql.Update:
+		return in.write(env, r, func(t *Txn) (int64, error) { return in.update(env, r, t, s) })
+	case *sql.Delete:
+		return in.write(env, r, func(t *Txn) (int64, error) { return in.delete(env, r, t, s) })
+	case *sql.CreateTable:
+		return in.createTable(env, r, s)
+	case *sql.DropTable:
+		return in.dropTable(env, r, s)
+	}
+	return Outcome{}, sql.ErrorAt(stmtPos(r.stmt), sql.CodeNotSupported, "This statement is not supported")
+}
+
+func stmtPos(s sql.Stmt) sql.Pos {
+	if p, ok := s.(interface{ Position() sql.Pos }); ok {
+		return p.Position()
+	}
+	return sql.NoPos
+}
+
+// page returns a cached page, or notes that r needs it read.
+func (in *Instance) page(r *request, id redo.PageID) (*page.Page, bool) {
+	p, ok := in.cache.get(id)
+	if !ok {
+		r.need = append(r.need, id)
+	}
+	return p, ok
+}
+
+// table looks a table up in the catalog.
+func (in *Instance) table(r *request, name string, pos sql.Pos) (*tableDef, error) {
+	cat, ok := in.page(r, CatalogPage)
+	if !ok {
+		return nil, errMiss
+	}
+	v, ok := cat.Get([]byte(name))
+	if !ok {
+		return nil, sql.ErrNoSuchTable(pos, name)
+	}
+	return decodeTableDef(name, v)
+}
+
+func (t *tableDef) schema() *sql.Schema {
+	return &sql.Schema{Table: t.Name, Columns: t.Columns, PrimaryKey: t.PK}
+}
+
+// active reports whether transaction id is unfinished: open, rolling back,
+// or committed but not yet durable. Its row versions are invisible to
+// others and lock their rows. A writer knows its own transactions; every
+// instance also reads the transaction pages, where the unfinished
+// transactions of a crashed writer stay until recovery undoes them.
+func (in *Instance) active(r *request, id uint64) (bool, error) {
+	if id == 0 {
+		return false, nil
+	}
+	if t, ok := in.txns[id]; ok {
+		return t.state != txnDone, nil
+	}
+	stream := uint8(id % maxStreams)
+	tp, ok := in.page(r, TxnPage(stream))
+	if !ok {
+		return false, errMiss
+	}
+	key := txnKey(id)
+	i, _ := searchRows(tp, key)
+	return i < len(tp.Rows) && bytes.HasPrefix(tp.Rows[i].Key, key), nil
+}
+
+// maxStreams is how many writer streams transaction ids are spread over.
+const maxStreams = 16
+
+func searchRows(p *page.Page, key []byte) (int, bool) {
+	lo, hi := 0, len(p.Rows)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if bytes.Compare(p.Rows[m].Key, key) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(p.Rows) && bytes.Equal(p.Rows[lo].Key, key)
+}
+
+// visible returns the version of rec a reader in transaction me sees, and
+// whether the row exists for it.
+func (in *Instance) visible(r *request, rec rowRec, me *Txn) (version, bool, error) {
+	v := rec.cur
+	if me == nil || v.txn != me.ID {
+		act, err := in.active(r, v.txn)
+		if err != nil {
+			return version{}, false, err
+		}
+		if act {
+			if !rec.hasPrev {
+				return version{}, false, nil
+			}
+			v = rec.prev
+		}
+	}
+	return v, !v.deleted, nil
+}
+
+// scanRow is one stored row met by a scan.
+type scanRow struct {
+	key  []byte
+	rec  rowRec
+	leaf redo.PageID
+}
+
+// scan calls f for each stored row of t with key in [lo, hi] (nil bounds
+// are open), in key order, until f returns false. Missing pages are noted
+// in r.need and skipped, so one attempt asks for all of them at once; scan
+// then returns errMiss.
+func (in *Instance) scan(r *request, t *tableDef, lo, hi []byte, f func(row scanRow) (bool, error)) error {
+	dir, ok := in.page(r, t.Dir)
+	if !ok {
+		return errMiss
+	}
+	// The leaves: from the one holding lo to the last whose low key ≤ hi.
+	var leaves []redo.PageID
+	for i, e := range dir.Rows {
+		if hi != nil && bytes.Compare(e.Key, hi) > 0 {
+			break
+		}
+		if lo != nil && i+1 < len(dir.Rows) && bytes.Compare(dir.Rows[i+1].Key, lo) <= 0 {
+			continue
+		}
+		id, err := decodePageID(e.Value)
+		if err != nil {
+			return err
+		}
+		leaves = append(leaves, id)
+	}
+	missing := false
+	for _, id := range leaves {
+		p, ok := in.page(r, id)
+		if !ok {
+			missing = true
+			continue
+		}
+		if missing {
+			continue
+		}
+		for _, row := range p.Rows {
+			if lo != nil && bytes.Compare(row.Key, lo) < 0 {
+				continue
+			}
+			if hi != nil && bytes.Compare(row.Key, hi) > 0 {
+				break
+			}
+			rec, err := decodeRowRec(row.Value)
+			if err != nil {
+				return fmt.Errorf("db: page %v: %w", id, err)
+			}
+			more, err := f(scanRow{key: row.Key, rec: rec, leaf: id})
+			if err != nil {
+				return err
+			}
+			if !more {
+				return nil
+			}
+		}
+	}
+	if missing {
+		return errMiss
+	}
+	return nil
+}
+
+// keyRange narrows a scan by the conditions on the primary key in the
+// top-level conjunction of where: pk = v, pk < v, pk BETWEEN a AND b, ...
+// The WHERE is still applied to every row; this only skips leaves.
+func keyRange(where sql.Expr, t *tableDef) (lo, hi []byte) {
+	typ := t.Columns[t.PK].Type
+	var loV, hiV *sql.Value
+	tighten := func(v sql.Value, isLo bool) {
+		if v.IsNull() || (typ == sql.TypeInt) != (v.Kind() == sql.KindInt) {
+			return
+		}
+		switch {
+		case isLo && (loV == nil || sql.Compare(v, *loV) > 0):
+			loV = &v
+		case !isLo && (hiV == nil || sql.Compare(v, *hiV) < 0):
+			hiV = &v
+		}
+	}
+	isPK := func(e sql.Expr) bool {
+		c, ok := e.(*sql.ColumnRef)
+		return ok && c.Bound && c.Index == t.PK
+	}
+	lit := func(e sql.Expr) (sql.Value, bool) {
+		l, ok := e.(*sql.Literal)
+		if !ok {
+			return sql.Value{}, false
+		}
+		return l.Value, true
+	}
+	var walk func(e sql.Expr)
+	walk = func(e sql.Expr) {
+		switch x := e.(type) {
+		case *sql.Binary:
+			if x.Op == sql.OpAnd {
+				walk(x.L)
+				walk(x.R)
+				return
+			}
+			col, val := x.L, x.R
+			op := x.Op
+			if !isPK(col) {
+				col, val = x.R, x.L
+				op = flip(op)
+			}
+			v, ok := lit(val)
+			if !isPK(col) || !ok {
+				return
+			}
+			switch op {
+			case sql.OpEq:
+				tighten(v, true)
+				tighten(v, false)
+			case sql.OpGt, sql.OpGe:
+				tighten(v, true)
+			case sql.OpLt, sql.OpLe:
+				tighten(v, false)
+			}
+		case *sql.Between:
+			if x.Not || !isPK(x.X) {
+				return
+			}
+			if v, ok := lit(x.Lo); ok {
+				tighten(v, true)
+			}
+			if v, ok := lit(x.Hi); ok {
+				tighten(v, false)
+			}
+		}
+	}
+	if where != nil {
+		walk(where)
+	}
+	if loV != nil {
+		lo = encodeKey(*loV)
+	}
+	if hiV != nil {
+		hi = encodeKey(*hiV)
+	}
+	return lo, hi
+}
+
+func flip(op sql.Op) sql.Op {
+	switch op {
+	case sql.OpLt:
+		return sql.OpGt
+	case sql.OpLe:
+		return sql.OpGe
+	case sql.OpGt:
+		return sql.OpLt
+	case sql.OpGe:
+		return sql.OpLe
+	}
+	return op
+}
+
+// --- SELECT ------------------------------------------------------------------
+
+func (in *Instance) execSelect(env wire.Env, r *request, s *sql.Select) (Outcome, error) {
+	if s.From == nil {
+		q, err := sql.BindSelect(s, nil)
+		if err != nil {
+			return Outcome{}, err
+		}
+		run := q.Start()
+		if _, err := run.Add(sql.Values(nil)); err != nil {
+			return Outcome{}, err
+		}
+		return resultOutcome(run.Result())
+	}
+	t, err := in.table(r, s.From.Name, s.From.Pos)
+	if err != nil {
+		return Outcome{}, err
+	}
+	q, err := sql.BindSelect(s, t.schema())
+	if err != nil {
+		return Outcome{}, err
+	}
+	me := r.sess.txn
+	if q.ForUpdate && in.Role != Writer {
+		return Outcome{}, sql.ErrReadOnly(s.Pos)
+	}
+	run := q.Start()
+	var lockRows []lockKey
+	lo, hi := keyRange(q.Where, t)
+	err = in.scan(r, t, lo, hi, func(row scanRow) (bool, error) {
+		v, ok, err := in.visible(r, row.rec, me)
+		if err != nil || !ok {
+			return err == nil, err
+		}
+		if q.ForUpdate {
+			// A locking read waits for a row another transaction changed.
+			if row.rec.cur.txn != 0 && (me == nil || row.rec.cur.txn != me.ID) {
+				act, err := in.active(r, row.rec.cur.txn)
+				if err != nil {
+					return false, err
+				}
+				if act {
+					r.waitTxn = row.rec.cur.txn
+					return false, errLocked
+				}
+			}
+			ok, err := sql.Matches(q.Where, sql.Values(v.values))
+			if err != nil {
+				return false, err
+			}
+			if ok {
+				k := lockKey{t.ID, string(row.key)}
+				if holder, held := in.forUpd[k]; held && (me == nil || holder != me.ID) {
+					r.waitTxn = holder
+					return false, errLocked
+				}
+				lockRows = append(lockRows, k)
+			}
+		}
+		return run.Add(sql.Values(v.values))
+	})
+	if err == errLocked {
+		if derr := in.deadlock(env, r); derr != nil {
+			return Outcome{}, derr
+		}
+		return Outcome{}, err
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	if q.ForUpdate && me != nil {
+		for _, k := range lockRows {
+			if _, held := in.forUpd[k]; !held {
+				in.forUpd[k] = me.ID
+				me.lockedFor = append(me.lockedFor, k)
+			}
+		}
+	}
+	return resultOutcome(run.Result())
+}
+
+func resultOutcome(res *sql.Result, err error) (Outcome, error) {
+	if err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Text: res.Table(), Result: res.Format()}, nil
+}
+
+// --- transactions ----------------------------------------------------------------
+
+func (in *Instance) begin(env wire.Env, r *request) (Outcome, error) {
+	if r.sess.txn != nil {
+		// MySQL commits the open transaction when a new one begins; the
+		// model says so rather than committing behind the user's back.
+		return Outcome{}, sql.ErrorAt(stmtPos(r.stmt), sql.CodeNotSupported,
+			"a transaction is already open; COMMIT or ROLLBACK it first")
+	}
+	in.txnSeq++
+	t := &Txn{ID: in.txnSeq*maxStreams + uint64(in.Stream), sess: r.sess, explicit: true, state: txnActive, started: env.Now()}
+	if in.Role == Writer {
+		in.txns[t.ID] = t
+	}
+	r.sess.txn = t
+	return Outcome{Text: "BEGIN"}, nil
+}
+
+// newTxn starts the implicit transaction of an autocommit statement.
+func (in *Instance) newTxn(env wire.Env, r *request) *Txn {
+	in.txnSeq++
+	t := &Txn{ID: in.txnSeq*maxStreams + uint64(in.Stream), sess: r.sess, state: txnActive, started: env.Now()}
+	return t
+}
+
+func (in *Instance) commit(env wire.Env, r *request) (Outcome, error) {
+	t := r.sess.txn
+	if t == nil {
+		return Outcome{Text: "COMMIT (no transaction was open)"}, nil
+	}
+	if len(t.changed) == 0 {
+		in.endTxn(t)
+		return Outcome{Text: "COMMIT"}, nil
+	}
+	if err := in.commitRecord(env, t); err != nil {
+		return Outcome{}, err
+	}
+	r.txn = t
+	return Outcome{Text: "COMMIT"}, nil
+}
+
+// commitRecord writes t's commit record: it removes t's entries from the
+// transaction page, as one MTR whose CPL is the commit LSN. The commit is
+// acknowledged when VDL reaches it (SIGMOD'17 §4.2.2).
+func (in *Instance) commitRecord(env wire.Env, t *Txn) error {
+	m := in.newMTR()
+	tp := TxnPage(in.Stream)
+	if _, ok := in.cache.peek(tp); !ok {
+		return errMiss
+	}
+	m.add(redo.Record{Page: tp, Op: redo.OpDeletePrefix, Key: txnKey(t.ID), Commit: true, Txn: t.ID})
+	lsn, err := in.commitMTR(env, m)
+	if err != nil {
+		return err
+	}
+	t.state = txnCommitting
+	t.commitLSN = lsn
+	return nil
+}
+
+// rollback undoes the session's transaction: each changed row gets back
+// the version before it, newest change first, and the transaction's
+// entries leave the transaction page.
+func (in *Instance) rollback(env wire.Env, r *request, tag string) (Outcome, error) {
+	t := r.sess.txn
+	if t == nil {
+		return Outcome{Text: tag + " (no transaction was open)"}, nil
+	}
+	if err := in.undo(env, r, t); err != nil {
+		return Outcome{}, err
+	}
+	in.stats.Rollbacks++
+	in.endTxn(t)
+	in.retry(env, func(q *request) bool { return q.state == reqLock && q.waitTxn == t.ID })
+	return Outcome{Text: tag}, nil
+}
+
+// undo writes the compensating changes of t. It first checks that every
+// page it needs is cached, so it either does all of its work or none.
+func (in *Instance) undo(env wire.Env, r *request, t *Txn) error {
+	type fix struct {
+		leaf redo.PageID
+		key  []byte
+		rec  rowRec
+		del  bool
+	}
+	var fixes []fix
+	tables := map[uint32]*tableDef{}
+	for i := len(t.changed) - 1; i >= 0; i-- {
+		c := t.changed[i]
+		def := tables[c.table]
+		if def == nil {
+			var err error
+			def, err = in.tableByID(r, c.table)
+			if err != nil {
+				return err
+			}
+			if def == nil {
+				continue // the table was dropped
+			}
+			tables[c.table] = def
+		}
+		dir, ok := in.page(r, def.Dir)
+		if !ok {
+			continue
+		}
+		leaf, ok := in.leafFor(dir, []byte(c.key))
+		if !ok {
+			continue
+		}
+		p, ok := in.page(r, leaf)
+		if !ok {
+			continue
+		}
+		v, ok := p.Get([]byte(c.key))
+		if !ok {
+			continue
+		}
+		rec, err := decodeRowRec(v)
+		if err != nil || rec.cur.txn != t.ID {
+			continue
+		}
+		if rec.hasPrev {
+			fixes = append(fixes, fix{leaf: leaf, key: []byte(c.key), rec: rowRec{cur: rec.prev}})
+		} else {
+			fixes = append(fixes, fix{leaf: leaf, key: []byte(c.key), del: true})
+		}
+	}
+	if _, ok := in.page(r, TxnPage(in.Stream)); !ok || len(r.need) > 0 {
+		return errMiss
+	}
+	if !in.Vol.CanAllocate(len(fixes) + 1) {
+		return errLAL
+	}
+	for _, f := range fixes {
+		m := in.newMTR()
+		if f.del {
+			m.del(f.leaf, f.key)
+		} else {
+			m.put(f.leaf, f.key, f.rec.encode())
+		}
+		if _, err := in.commitMTR(env, m); err != nil {
+			return err
+		}
+	}
+	m := in.newMTR()
+	m.add(redo.Record{Page: TxnPage(in.Stream), Op: redo.OpDeletePrefix, Key: txnKey(t.ID), Txn: t.ID})
+	_, err := in.commitMTR(env, m)
+	return err
+}
+
+func (in *Instance) tableByID(r *request, id uint32) (*tableDef, error) {
+	cat, ok := in.page(r, CatalogPage)
+	if !ok {
+		return nil, errMiss
+	}
+	for _, row := range cat.Rows {
+		def, err := decodeTableDef(string(row.Key), row.Value)
+		if err != nil {
+			return nil, err
+		}
+		if def.ID == id {
+			return def, nil
+		}
+	}
+	return nil, nil
+}
+
+func (in *Instance) set(r *request, s *sql.Set) (Outcome, error) {
+	switch s.Name.Name {
+	case "aurora_mm_session_consistency_level":
+		v := strings.ToUpper(s.Value.String())
+		if s.Default {
+			v = "INSTANCE_RAW"
+		}
+		if v != "INSTANCE_RAW" && v != "REGIONAL_RAW" {
+			return Outcome{}, sql.ErrorAt(s.Pos, sql.CodeWrongValueForVar,
+				"Variable 'aurora_mm_session_consistency_level' can't be set to the value of '%s'", s.Value.String())
+		}
+		if r.sess.txn != nil {
+			return Outcome{}, sql.ErrorAt(s.Pos, sql.CodeWrongValueForVar,
+				"aurora_mm_session_consistency_level cannot change inside a transaction")
+		}
+		r.sess.Consistency = v
+		return Outcome{Text: "SET"}, nil
+	}
+	return Outcome{}, sql.ErrorAt(s.Name.Pos, sql.CodeUnknownSystemVar, "Unknown system variable '%s'", s.Name.Name)
+}
+
+// deadlock checks whether r waiting for r.waitTxn closes a cycle of
+// transactions waiting for each other. If so, r's transaction is the
+// victim: it is rolled back and r fails with ERROR 1213, as InnoDB does.
+func (in *Instance) deadlock(env wire.Env, r *request) error {
+	me := r.sess.txn
+	if me == nil {
+		return nil
+	}
+	seen := map[uint64]bool{}
+	for w := r.waitTxn; w != 0 && !seen[w]; {
+		if w == me.ID {
+			if err := in.undo(env, r, me); err != nil {
+				return err
+			}
+			in.stats.Rollbacks++
+			in.endTxn(me)
+			in.retry(env, func(q *request) bool { return q != r && q.state == reqLock && q.waitTxn == me.ID })
+			return sql.ErrDeadlock(stmtPos(r.stmt))
+		}
+		seen[w] = true
+		next := uint64(0)
+		for _, q := range in.reqs {
+			if q.state == reqLock && q.sess.txn != nil && q.sess.txn.ID == w {
+				next = q.waitTxn
+			}
+		}
+		w = next
+	}
+	return nil
+}

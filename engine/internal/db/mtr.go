@@ -1,0 +1,204 @@
+package db
+
+import (
+	"fmt"
+
+	"github.com/tidwall/btree"
+
+	"aurora-lab/engine/internal/page"
+	"aurora-lab/engine/internal/redo"
+	"aurora-lab/engine/internal/sim"
+	"aurora-lab/engine/internal/wire"
+)
+
+// mtr builds a mini-transaction: page changes that become durable and
+// visible together. Its last record is a consistency point.
+type mtr struct {
+	ops []redo.Record
+	// formatted are the pages the MTR creates.
+	formatted []redo.PageID
+}
+
+func (in *Instance) newMTR() *mtr { return &mtr{} }
+
+func (m *mtr) add(r redo.Record) { m.ops = append(m.ops, r) }
+
+func (m *mtr) format(id redo.PageID, header []byte) {
+	m.formatted = append(m.formatted, id)
+	m.add(redo.Record{Page: id, Op: redo.OpFormat, Value: header})
+}
+
+func (m *mtr) put(id redo.PageID, key, value []byte) {
+	m.add(redo.Record{Page: id, Op: redo.OpPut, Key: key, Value: value})
+}
+
+func (m *mtr) del(id redo.PageID, key []byte) {
+	m.add(redo.Record{Page: id, Op: redo.OpDelete, Key: key})
+}
+
+func (m *mtr) header(id redo.PageID, h []byte) {
+	m.add(redo.Record{Page: id, Op: redo.OpHeader, Value: h})
+}
+
+// commitMTR allocates LSNs for m, sets every record's page backlink from
+// the cached page versions, applies the records to the cached pages and
+// queues them for the log stream. It returns the MTR's last LSN (its CPL),
+// or errLAL having changed nothing.
+func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
+	if len(m.ops) == 0 {
+		return 0, nil
+	}
+	if !in.Vol.CanAllocate(len(m.ops)) {
+		return 0, errLAL
+	}
+	for _, id := range m.formatted {
+		if _, ok := in.cache.peek(id); !ok {
+			in.cache.put(page.New(id), id < FirstDataPage)
+		}
+	}
+	// The records get consecutive LSNs from NextLSN, so each record's page
+	// backlink — the version it changes — is known before allocation.
+	next := in.Vol.NextLSN()
+	last := make(map[redo.PageID]redo.LSN, 4)
+	for i := range m.ops {
+		r := &m.ops[i]
+		p, ok := in.cache.peek(r.Page)
+		if !ok {
+			panic(fmt.Sprintf("db: %s changes page %v, which is not cached", in.Name, r.Page))
+		}
+		prev, seen := last[r.Page]
+		if !seen {
+			prev = p.LSN
+		}
+		r.PrevPage = prev
+		r.PG = in.cfg.Geometry.PGOf(r.Page)
+		in.topo.Grow(r.PG)
+		last[r.Page] = next + redo.LSN(i)
+	}
+	recs, err := in.Vol.Append(env, m.ops)
+	if err != nil {
+		return 0, errLAL
+	}
+	for i := range recs {
+		r := &recs[i]
+		if r.LSN != next+redo.LSN(i) {
+			panic(fmt.Sprintf("db: LSN %d allocated where %d was predicted", r.LSN, next+redo.LSN(i)))
+		}
+		p, _ := in.cache.peek(r.Page)
+		if err := p.Apply(r); err != nil {
+			panic("db: the writer's own record does not follow its page: " + err.Error())
+		}
+		in.cache.pin(r.Page)
+		in.cache.unpin(r.Page) // touch without keeping a pin
+	}
+	in.streamBuf = append(in.streamBuf, recs...)
+	in.armStream(env)
+	return recs[len(recs)-1].LSN, nil
+}
+
+// dirIndex is the in-memory index of a table's directory page: low key →
+// leaf page, rebuilt when the directory page's version changes.
+type dirIndex struct {
+	lsn redo.LSN
+	m   btree.Map[string, redo.PageID]
+}
+
+// leafFor returns the leaf of the directory dir that holds key.
+func (in *Instance) leafFor(dir *page.Page, key []byte) (redo.PageID, bool) {
+	ix := in.dirs[dir.ID]
+	if ix == nil || ix.lsn != dir.LSN {
+		ix = &dirIndex{lsn: dir.LSN}
+		for _, r := range dir.Rows {
+			id, err := decodePageID(r.Value)
+			if err != nil {
+				return 0, false
+			}
+			ix.m.Set(string(r.Key), id)
+		}
+		in.dirs[dir.ID] = ix
+	}
+	var leaf redo.PageID
+	found := false
+	ix.m.Descend(string(key), func(_ string, id redo.PageID) bool {
+		leaf, found = id, true
+		return false
+	})
+	return leaf, found
+}
+
+// --- the log stream ---------------------------------------------------------
+
+func (in *Instance) armStream(env wire.Env) {
+	if in.streamArm || in.Vol == nil || len(in.topo.Followers(in.ID)) == 0 {
+		return
+	}
+	in.streamArm = true
+	env.After(in.cfg.StreamInterval, wire.Msg{Kind: wire.Timer, From: in.ID, To: in.ID, N: alarmStream})
+}
+
+// flushStream ships the records generated since the last flush, and the
+// VDL, to every follower (SIGMOD'17 §4.2.4: replicas get the same redo
+// stream plus VDL updates).
+func (in *Instance) flushStream(env wire.Env) {
+	in.streamArm = false
+	var b *redo.Batch
+	if len(in.streamBuf) > 0 {
+		b = &redo.Batch{Records: in.streamBuf}
+		in.streamBuf = nil
+	}
+	for _, f := range in.topo.Followers(in.ID) {
+		if b != nil {
+			in.stats.RecordsSent += int64(len(b.Records))
+		}
+		env.Send(wire.Msg{Kind: wire.LogStream, From: in.ID, To: f, A: in.Vol.VDL(), N: int64(in.Vol.VDLTime()), Batch: b})
+	}
+}
+
+// receiveStream is a replica taking a batch of the writer's log: records
+// wait until the VDL passes them, then whole MTRs are applied, and only to
+// pages the replica holds (SIGMOD'17 §4.2.4).
+func (in *Instance) receiveStream(env wire.Env, m *wire.Msg) {
+	if m.Batch != nil {
+		for _, r := range m.Batch.Records {
+			if r.LSN > in.vdl {
+				in.pending = append(in.pending, r)
+			}
+		}
+	}
+	if m.A > in.vdl {
+		in.applyUpTo(env, m.A, m.N)
+	}
+}
+
+func (in *Instance) applyUpTo(env wire.Env, vdl redo.LSN, vdlAt int64) {
+	n := 0
+	for n < len(in.pending) && in.pending[n].LSN <= vdl {
+		r := &in.pending[n]
+		n++
+		if p, ok := in.cache.peek(r.Page); ok {
+			if err := p.Apply(r); err != nil {
+				// The cached version is not the one the record follows:
+				// drop the page; it will be read again at a later point.
+				delete(in.cache.pages, r.Page)
+				continue
+			}
+			in.stats.RecordsApply++
+			continue
+		}
+		if f := in.findFetch(r.Page); f != nil {
+			f.buffered = append(f.buffered, *r)
+			continue
+		}
+		in.stats.RecordsSkip++
+	}
+	in.pending = append(in.pending[:0], in.pending[n:]...)
+	in.vdl = vdl
+	lag := env.Now() - vdlAtTime(vdlAt)
+	in.lag = append(in.lag, lag)
+	if len(in.lag) > 256 {
+		in.lag = in.lag[len(in.lag)-256:]
+	}
+	in.retry(env, func(r *request) bool { return r.state == reqPages })
+}
+
+func vdlAtTime(n int64) sim.Time { return sim.Time(n) }

@@ -1,0 +1,532 @@
+package db
+
+import (
+	"bytes"
+	"encoding/binary"
+	"slices"
+
+	"aurora-lab/engine/internal/redo"
+	"aurora-lab/engine/internal/sql"
+	"aurora-lab/engine/internal/wire"
+)
+
+// change is one row change a statement plans: the row's new stored form.
+type change struct {
+	key  []byte
+	leaf redo.PageID
+	rec  rowRec
+}
+
+// write runs a data-changing statement. body plans and applies its changes
+// in transaction t and returns the number of rows affected. An autocommit
+// statement gets its own transaction, committed when body succeeds.
+func (in *Instance) write(env wire.Env, r *request, body func(t *Txn) (int64, error)) (Outcome, error) {
+	t := r.sess.txn
+	implicit := t == nil
+	if implicit {
+		t = in.newTxn(env, r)
+	}
+	n, err := body(t)
+	if err != nil {
+		return Outcome{}, err
+	}
+	res := &sql.Result{Affected: n}
+	if implicit && len(t.changed) > 0 {
+		if err := in.commitRecord(env, t); err != nil {
+			// The changes are made; the commit record waits for room under
+			// the allocation limit like any other record would. This
+			// cannot happen: write reserved room for it.
+			panic("db: no room for a commit record that was reserved: " + err.Error())
+		}
+		r.txn = t
+	}
+	return Outcome{Text: res.Table()}, nil
+}
+
+// reserve checks that n changes (and a commit record) fit under the LSN
+// allocation limit, counting a leaf split for each.
+func (in *Instance) reserve(r *request, n int) error {
+	per := 3 + 2*in.cfg.RowsPerPage + 3
+	need := n*per + 1
+	if uint64(need) > in.Vol.LAL() {
+		return sql.ErrorAt(stmtPos(r.stmt), sql.CodeNotSupported,
+			"statement changes %d rows, needing up to %d LSNs, more than the allocation limit (LAL %d) allows; split it", n, need, in.Vol.LAL())
+	}
+	if !in.Vol.CanAllocate(need) {
+		return errLAL
+	}
+	return nil
+}
+
+// lockedBy reports the unfinished transaction (other than t) that holds the
+// row, or 0.
+func (in *Instance) lockedBy(r *request, t *Txn, table uint32, key []byte, rec rowRec) (uint64, error) {
+	if rec.cur.txn != 0 && rec.cur.txn != t.ID {
+		act, err := in.active(r, rec.cur.txn)
+		if err != nil {
+			return 0, err
+		}
+		if act {
+			return rec.cur.txn, nil
+		}
+	}
+	if holder, ok := in.forUpd[lockKey{table, string(key)}]; ok && holder != t.ID {
+		return holder, nil
+	}
+	return 0, nil
+}
+
+// wait records that r waits for transaction holder, unless that would be a
+// deadlock, in which case r's transaction is rolled back.
+func (in *Instance) wait(env wire.Env, r *request, holder uint64) error {
+	r.waitTxn = holder
+	if err := in.deadlock(env, r); err != nil {
+		return err
+	}
+	return errLocked
+}
+
+// newVersion returns the stored form of row after t writes v over rec.
+func newVersion(rec rowRec, exists bool, t *Txn, v version) rowRec {
+	v.txn = t.ID
+	switch {
+	case !exists:
+		return rowRec{cur: v}
+	case rec.cur.txn == t.ID:
+		// t changes its own version again: the version before t stays.
+		return rowRec{cur: v, hasPrev: rec.hasPrev, prev: rec.prev}
+	}
+	return rowRec{cur: v, hasPrev: true, prev: rec.cur}
+}
+
+// lookup finds the stored row with key in t: its leaf, its record and
+// whether one is stored.
+func (in *Instance) lookup(r *request, t *tableDef, key []byte) (redo.PageID, rowRec, bool, error) {
+	dir, ok := in.page(r, t.Dir)
+	if !ok {
+		return 0, rowRec{}, false, errMiss
+	}
+	leaf, ok := in.leafFor(dir, key)
+	if !ok {
+		return 0, rowRec{}, false, errCorruptRow
+	}
+	p, ok := in.page(r, leaf)
+	if !ok {
+		return leaf, rowRec{}, false, errMiss
+	}
+	v, ok := p.Get(key)
+	if !ok {
+		return leaf, rowRec{}, false, nil
+	}
+	rec, err := decodeRowRec(v)
+	return leaf, rec, err == nil, err
+}
+
+func (in *Instance) insert(env wire.Env, r *request, t *Txn, s *sql.Insert) (int64, error) {
+	def, err := in.table(r, s.Table.Name, s.Table.Pos)
+	if err != nil {
+		return 0, err
+	}
+	plan, err := sql.BindInsert(s, def.schema())
+	if err != nil {
+		return 0, err
+	}
+	var changes []change
+	planned := map[string]bool{}
+	var autoMax *int64
+	for i := range s.Rows {
+		row, auto, err := plan.Row(i)
+		if err != nil {
+			return 0, err
+		}
+		if auto {
+			if autoMax == nil {
+				m, err := in.maxKey(r, def)
+				if err != nil {
+					return 0, err
+				}
+				autoMax = &m
+			}
+			row[def.PK] = sql.Int(in.nextAuto(*autoMax))
+		}
+		if k := row[def.PK]; k.Kind() == sql.KindInt && autoMax != nil && k.Int() > *autoMax {
+			*autoMax = k.Int()
+		}
+		key := encodeKey(row[def.PK])
+		if planned[string(key)] {
+			return 0, sql.ErrDupEntry(s.Rows[i][0].Position(), row[def.PK])
+		}
+		leaf, rec, exists, err := in.lookup(r, def, key)
+		if err != nil {
+			if err == errMiss {
+				continue // find every missing page in this attempt
+			}
+			return 0, err
+		}
+		if exists {
+			if holder, err := in.lockedBy(r, t, def.ID, key, rec); err != nil {
+				return 0, err
+			} else if holder != 0 {
+				return 0, in.wait(env, r, holder)
+			}
+			if v, ok, err := in.visible(r, rec, t); err != nil {
+				return 0, err
+			} else if ok && !v.deleted {
+				return 0, sql.ErrDupEntry(s.Rows[i][0].Position(), row[def.PK])
+			}
+		}
+		planned[string(key)] = true
+		changes = append(changes, change{key: key, leaf: leaf, rec: newVersion(rec, exists, t, version{values: row})})
+	}
+	if len(r.need) > 0 {
+		return 0, errMiss
+	}
+	return in.apply(env, r, t, def, changes)
+}
+
+// maxKey returns the largest integer key stored in t (0 for none), the
+// base of AUTO_INCREMENT.
+func (in *Instance) maxKey(r *request, t *tableDef) (int64, error) {
+	dir, ok := in.page(r, t.Dir)
+	if !ok {
+		return 0, errMiss
+	}
+	for i := len(dir.Rows) - 1; i >= 0; i-- {
+		id, err := decodePageID(dir.Rows[i].Value)
+		if err != nil {
+			return 0, err
+		}
+		p, ok := in.page(r, id)
+		if !ok {
+			return 0, errMiss
+		}
+		if n := len(p.Rows); n > 0 {
+			v, err := decodeKey(p.Rows[n-1].Key)
+			if err != nil || v.Kind() != sql.KindInt {
+				return 0, err
+			}
+			return max(v.Int(), 0), nil
+		}
+	}
+	return 0, nil
+}
+
+// nextAuto returns the next AUTO_INCREMENT value above max. On a
+// multi-master cluster each writer takes the values of its own offset
+// modulo the stride, so writers never collide (Aurora fixes the stride at
+// 16).
+func (in *Instance) nextAuto(max int64) int64 {
+	stride, offset := int64(in.cfg.AutoIncStride), int64(in.Stream)+1
+	if stride <= 1 {
+		return max + 1
+	}
+	v := max + 1
+	if r := (v - offset) % stride; r != 0 {
+		if r < 0 {
+			r += stride
+		}
+		v += stride - r
+	}
+	return v
+}
+
+func (in *Instance) update(env wire.Env, r *request, t *Txn, s *sql.Update) (int64, error) {
+	def, err := in.table(r, s.Table.Name, s.Table.Pos)
+	if err != nil {
+		return 0, err
+	}
+	plan, err := sql.BindUpdate(s, def.schema())
+	if err != nil {
+		return 0, err
+	}
+	var changes []change
+	var moved []sql.Value // new keys of rows whose primary key changes
+	var n int64
+	lo, hi := keyRange(plan.Where, def)
+	err = in.scan(r, def, lo, hi, func(row scanRow) (bool, error) {
+		v, ok, err := in.visible(r, row.rec, t)
+		if err != nil || !ok {
+			return err == nil, err
+		}
+		match, err := sql.Matches(plan.Where, sql.Values(v.values))
+		if err != nil || !match {
+			return err == nil, err
+		}
+		if holder, err := in.lockedBy(r, t, def.ID, row.key, row.rec); err != nil {
+			return false, err
+		} else if holder != 0 {
+			return false, in.wait(env, r, holder)
+		}
+		n++
+		nv, changed, err := plan.Apply(v.values, int(n))
+		if err != nil || !changed {
+			if !changed {
+				n--
+			}
+			return err == nil, err
+		}
+		if sql.Compare(nv[def.PK], v.values[def.PK]) != 0 {
+			changes = append(changes, change{key: row.key, leaf: row.leaf, rec: newVersion(row.rec, true, t, version{deleted: true})})
+			moved = append(moved, nv[def.PK])
+			changes = append(changes, change{key: encodeKey(nv[def.PK]), rec: rowRec{cur: version{values: nv}}})
+			return true, nil
+		}
+		changes = append(changes, change{key: row.key, leaf: row.leaf, rec: newVersion(row.rec, true, t, version{values: nv})})
+		return true, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	// Rows whose key changed are inserted under their new key, which must
+	// be free.
+	for i := range changes {
+		c := &changes[i]
+		if c.leaf != 0 {
+			continue
+		}
+		leaf, rec, exists, err := in.lookup(r, def, c.key)
+		if err == errMiss {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		if exists {
+			if holder, err := in.lockedBy(r, t, def.ID, c.key, rec); err != nil {
+				return 0, err
+			} else if holder != 0 {
+				return 0, in.wait(env, r, holder)
+			}
+			if v, ok, err := in.visible(r, rec, t); err != nil {
+				return 0, err
+			} else if ok && !v.deleted && !deletedBySelf(changes, c.key) {
+				return 0, sql.ErrDupEntry(s.Pos, c.rec.cur.values[def.PK])
+			}
+		}
+		c.leaf = leaf
+		c.rec = newVersion(rec, exists, t, c.rec.cur)
+	}
+	if len(r.need) > 0 {
+		return 0, errMiss
+	}
+	_ = moved
+	return n, in.applyChanges(env, r, t, def, changes)
+}
+
+func deletedBySelf(changes []change, key []byte) bool {
+	for _, c := range changes {
+		if c.rec.cur.deleted && bytes.Equal(c.key, key) {
+			return true
+		}
+	}
+	return false
+}
+
+func (in *Instance) delete(env wire.Env, r *request, t *Txn, s *sql.Delete) (int64, error) {
+	def, err := in.table(r, s.Table.Name, s.Table.Pos)
+	if err != nil {
+		return 0, err
+	}
+	var where sql.Expr
+	if s.Where != nil {
+		if err := sql.Bind(s.Where, def.schema(), sql.ClauseWhere); err != nil {
+			return 0, err
+		}
+		where = s.Where
+	}
+	var changes []change
+	lo, hi := keyRange(where, def)
+	err = in.scan(r, def, lo, hi, func(row scanRow) (bool, error) {
+		v, ok, err := in.visible(r, row.rec, t)
+		if err != nil || !ok {
+			return err == nil, err
+		}
+		match, err := sql.Matches(where, sql.Values(v.values))
+		if err != nil || !match {
+			return err == nil, err
+		}
+		if holder, err := in.lockedBy(r, t, def.ID, row.key, row.rec); err != nil {
+			return false, err
+		} else if holder != 0 {
+			return false, in.wait(env, r, holder)
+		}
+		changes = append(changes, change{key: row.key, leaf: row.leaf, rec: newVersion(row.rec, true, t, version{deleted: true})})
+		return true, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int64(len(changes)), in.applyChanges(env, r, t, def, changes)
+}
+
+// apply makes the planned changes of an INSERT and returns how many rows
+// it inserted.
+func (in *Instance) apply(env wire.Env, r *request, t *Txn, def *tableDef, changes []change) (int64, error) {
+	return int64(len(changes)), in.applyChanges(env, r, t, def, changes)
+}
+
+// applyChanges writes each change as one mini-transaction: the row's new
+// version on its leaf, the transaction's entry on the transaction page the
+// first time it touches the row, and a leaf split when the leaf overflows.
+func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef, changes []change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	tp := TxnPage(in.Stream)
+	for _, id := range []redo.PageID{CatalogPage, tp} {
+		if _, ok := in.page(r, id); !ok {
+			return errMiss
+		}
+	}
+	if err := in.reserve(r, len(changes)); err != nil {
+		return err
+	}
+	for _, c := range changes {
+		m := in.newMTR()
+		if !slices.ContainsFunc(t.changed, func(x txnRow) bool { return x.table == def.ID && x.key == string(c.key) }) {
+			entry := binary.BigEndian.AppendUint32(txnKey(t.ID), uint32(len(t.changed)))
+			val := binary.BigEndian.AppendUint32(nil, def.ID)
+			m.put(tp, entry, append(val, c.key...))
+			t.changed = append(t.changed, txnRow{table: def.ID, key: string(c.key)})
+			in.txns[t.ID] = t
+		}
+		// The leaf is looked up again: an earlier change of this statement
+		// may have split it.
+		dir, _ := in.cache.peek(def.Dir)
+		leaf, _ := in.leafFor(dir, c.key)
+		m.put(leaf, c.key, c.rec.encode())
+		in.maybeSplit(m, def, leaf, c.key)
+		if _, err := in.commitMTR(env, m); err != nil {
+			panic("db: reserved room under the allocation limit ran out: " + err.Error())
+		}
+	}
+	return nil
+}
+
+// maybeSplit adds to m the split of leaf when the put m ends with leaves it
+// with more rows than a page holds: a new page takes the upper half, and
+// the directory gains its low key. All of it is one MTR, so no reader ever
+// sees a row in neither or both halves.
+func (in *Instance) maybeSplit(m *mtr, def *tableDef, leaf redo.PageID, key []byte) {
+	p, _ := in.cache.peek(leaf)
+	n := len(p.Rows)
+	if _, ok := p.Get(key); !ok {
+		n++
+	}
+	if n <= in.cfg.RowsPerPage {
+		return
+	}
+	// The rows as they will be after the put.
+	keys := make([][]byte, 0, n)
+	vals := make([][]byte, 0, n)
+	put := m.ops[len(m.ops)-1]
+	added := false
+	for _, row := range p.Rows {
+		if !added && bytes.Compare(key, row.Key) <= 0 {
+			keys, vals = append(keys, key), append(vals, put.Value)
+			added = true
+			if bytes.Equal(key, row.Key) {
+				continue
+			}
+		}
+		keys, vals = append(keys, row.Key), append(vals, row.Value)
+	}
+	if !added {
+		keys, vals = append(keys, key), append(vals, put.Value)
+	}
+	mid := len(keys) / 2
+	cat, _ := in.cache.peek(CatalogPage)
+	h, err := decodeCatalogHeader(cat.Header)
+	if err != nil {
+		panic("db: corrupt catalog header: " + err.Error())
+	}
+	newLeaf := h.NextPage
+	h.NextPage++
+	m.header(CatalogPage, h.encode())
+	m.format(newLeaf, pageHeader(kindLeaf, def.ID))
+	for i := mid; i < len(keys); i++ {
+		m.put(newLeaf, keys[i], vals[i])
+		m.del(leaf, keys[i])
+	}
+	m.put(def.Dir, keys[mid], encodePageID(newLeaf))
+}
+
+// --- DDL ------------------------------------------------------------------------
+
+func (in *Instance) ddl(env wire.Env, r *request, m *mtr, tag string) (Outcome, error) {
+	if !in.Vol.CanAllocate(len(m.ops)) {
+		return Outcome{}, errLAL
+	}
+	lsn, err := in.commitMTR(env, m)
+	if err != nil {
+		return Outcome{}, err
+	}
+	// DDL is acknowledged, like a commit, once it is durable.
+	r.txn = &Txn{state: txnCommitting, commitLSN: lsn}
+	return Outcome{Text: tag}, nil
+}
+
+func (in *Instance) createTable(env wire.Env, r *request, s *sql.CreateTable) (Outcome, error) {
+	if r.sess.txn != nil {
+		return Outcome{}, sql.ErrorAt(s.Pos, sql.CodeNotSupported, "CREATE TABLE inside an open transaction: COMMIT or ROLLBACK first")
+	}
+	cat, ok := in.page(r, CatalogPage)
+	if !ok {
+		return Outcome{}, errMiss
+	}
+	if _, exists := cat.Get([]byte(s.Table.Name)); exists {
+		if s.IfNotExists {
+			return Outcome{Text: "CREATE TABLE (it already exists)"}, nil
+		}
+		return Outcome{}, sql.ErrTableExists(s.Table.Pos, s.Table.Name)
+	}
+	h, err := decodeCatalogHeader(cat.Header)
+	if err != nil {
+		return Outcome{}, err
+	}
+	sc := s.Schema()
+	def := &tableDef{ID: h.NextTable, Name: s.Table.Name, Columns: sc.Columns, PK: sc.PrimaryKey, Dir: h.NextPage}
+	leaf := h.NextPage + 1
+	h.NextPage += 2
+	h.NextTable++
+	m := in.newMTR()
+	m.put(CatalogPage, []byte(def.Name), def.encode())
+	m.header(CatalogPage, h.encode())
+	m.format(def.Dir, pageHeader(kindDir, def.ID))
+	m.format(leaf, pageHeader(kindLeaf, def.ID))
+	m.put(def.Dir, []byte{}, encodePageID(leaf))
+	return in.ddl(env, r, m, "CREATE TABLE")
+}
+
+func (in *Instance) dropTable(env wire.Env, r *request, s *sql.DropTable) (Outcome, error) {
+	if r.sess.txn != nil {
+		return Outcome{}, sql.ErrorAt(s.Pos, sql.CodeNotSupported, "DROP TABLE inside an open transaction: COMMIT or ROLLBACK first")
+	}
+	cat, ok := in.page(r, CatalogPage)
+	if !ok {
+		return Outcome{}, errMiss
+	}
+	v, exists := cat.Get([]byte(s.Table.Name))
+	if !exists {
+		if s.IfExists {
+			return Outcome{Text: "DROP TABLE (it did not exist)"}, nil
+		}
+		return Outcome{}, sql.ErrUnknownTable(s.Table.Pos, s.Table.Name)
+	}
+	def, err := decodeTableDef(s.Table.Name, v)
+	if err != nil {
+		return Outcome{}, err
+	}
+	// Wait for transactions that changed the table, as a metadata lock
+	// would.
+	for _, id := range in.sortedTxnIDs() {
+		t := in.txns[id]
+		if slices.ContainsFunc(t.changed, func(x txnRow) bool { return x.table == def.ID }) {
+			r.waitTxn = id
+			return Outcome{}, errLocked
+		}
+	}
+	m := in.newMTR()
+	m.del(CatalogPage, []byte(def.Name))
+	return in.ddl(env, r, m, "DROP TABLE")
+}
