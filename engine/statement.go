@@ -39,7 +39,7 @@ func (st *statement) fail(l *Lab, con *console, err error) {
 // form with their position.
 func errorText(err error) string {
 	if e, ok := err.(*sql.Error); ok {
-		return e.Error()
+		return e.Report()
 	}
 	if e, ok := err.(*script.Error); ok {
 		return fmt.Sprintf("ERROR 1064 (42000) at line %d, column %d: %s", e.Line, e.Col, e.Msg)

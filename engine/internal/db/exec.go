@@ -202,98 +202,36 @@ func (in *Instance) scan(r *request, t *tableDef, lo, hi []byte, f func(row scan
 	return nil
 }
 
-// keyRange narrows a scan by the conditions on the primary key in the
-// top-level conjunction of where: pk = v, pk < v, pk BETWEEN a AND b, ...
-// The WHERE is still applied to every row; this only skips leaves.
-func keyRange(where sql.Expr, t *tableDef) (lo, hi []byte) {
-	typ := t.Columns[t.PK].Type
-	var loV, hiV *sql.Value
-	tighten := func(v sql.Value, isLo bool) {
-		if v.IsNull() || (typ == sql.TypeInt) != (v.Kind() == sql.KindInt) {
-			return
+// keyRange narrows a scan to the keys the conditions on the primary key in
+// where allow (sql.PrimaryKeyRange: =, <, BETWEEN, IN, OR of points). The
+// WHERE is still applied to every row; this only skips leaves. empty means
+// no row can match.
+func keyRange(where sql.Expr, t *tableDef) (lo, hi []byte, empty bool) {
+	if where == nil {
+		return nil, nil, false
+	}
+	kr := sql.PrimaryKeyRange(where, t.schema())
+	if kr.Empty {
+		return nil, nil, true
+	}
+	want := sql.KindInt
+	if t.Columns[t.PK].Type == sql.TypeText {
+		want = sql.KindText
+	}
+	bound := func(v sql.Value) []byte {
+		if v.IsNull() || v.Kind() != want {
+			return nil
 		}
-		switch {
-		case isLo && (loV == nil || sql.Compare(v, *loV) > 0):
-			loV = &v
-		case !isLo && (hiV == nil || sql.Compare(v, *hiV) < 0):
-			hiV = &v
+		return encodeKey(v)
+	}
+	if n := len(kr.Points); n > 0 {
+		lo, hi = bound(kr.Points[0]), bound(kr.Points[n-1])
+		if lo == nil || hi == nil {
+			return nil, nil, false
 		}
+		return lo, hi, false
 	}
-	isPK := func(e sql.Expr) bool {
-		c, ok := e.(*sql.ColumnRef)
-		return ok && c.Bound && c.Index == t.PK
-	}
-	lit := func(e sql.Expr) (sql.Value, bool) {
-		l, ok := e.(*sql.Literal)
-		if !ok {
-			return sql.Value{}, false
-		}
-		return l.Value, true
-	}
-	var walk func(e sql.Expr)
-	walk = func(e sql.Expr) {
-		switch x := e.(type) {
-		case *sql.Binary:
-			if x.Op == sql.OpAnd {
-				walk(x.L)
-				walk(x.R)
-				return
-			}
-			col, val := x.L, x.R
-			op := x.Op
-			if !isPK(col) {
-				col, val = x.R, x.L
-				op = flip(op)
-			}
-			v, ok := lit(val)
-			if !isPK(col) || !ok {
-				return
-			}
-			switch op {
-			case sql.OpEq:
-				tighten(v, true)
-				tighten(v, false)
-			case sql.OpGt, sql.OpGe:
-				tighten(v, true)
-			case sql.OpLt, sql.OpLe:
-				tighten(v, false)
-			}
-		case *sql.Between:
-			if x.Not || !isPK(x.X) {
-				return
-			}
-			if v, ok := lit(x.Lo); ok {
-				tighten(v, true)
-			}
-			if v, ok := lit(x.Hi); ok {
-				tighten(v, false)
-			}
-		}
-	}
-	if where != nil {
-		walk(where)
-	}
-	if loV != nil {
-		lo = encodeKey(*loV)
-	}
-	if hiV != nil {
-		hi = encodeKey(*hiV)
-	}
-	return lo, hi
-}
-
-func flip(op sql.Op) sql.Op {
-	switch op {
-	case sql.OpLt:
-		return sql.OpGt
-	case sql.OpLe:
-		return sql.OpGe
-	case sql.OpGt:
-		return sql.OpLt
-	case sql.OpGe:
-		return sql.OpLe
-	}
-	return op
+	return bound(kr.Lo), bound(kr.Hi), false
 }
 
 // --- SELECT ------------------------------------------------------------------
@@ -324,7 +262,10 @@ func (in *Instance) execSelect(env wire.Env, r *request, s *sql.Select) (Outcome
 	}
 	run := q.Start()
 	var lockRows []lockKey
-	lo, hi := keyRange(q.Where, t)
+	lo, hi, none := keyRange(q.Where, t)
+	if none {
+		return resultOutcome(run.Result())
+	}
 	err = in.scan(r, t, lo, hi, func(row scanRow) (bool, error) {
 		v, ok, err := in.visible(r, row.rec, me)
 		if err != nil || !ok {

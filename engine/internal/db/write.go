@@ -242,7 +242,10 @@ func (in *Instance) update(env wire.Env, r *request, t *Txn, s *sql.Update) (int
 	var changes []change
 	var moved []sql.Value // new keys of rows whose primary key changes
 	var n int64
-	lo, hi := keyRange(plan.Where, def)
+	lo, hi, none := keyRange(plan.Where, def)
+	if none {
+		return 0, nil
+	}
 	err = in.scan(r, def, lo, hi, func(row scanRow) (bool, error) {
 		v, ok, err := in.visible(r, row.rec, t)
 		if err != nil || !ok {
@@ -335,7 +338,10 @@ func (in *Instance) delete(env wire.Env, r *request, t *Txn, s *sql.Delete) (int
 		where = s.Where
 	}
 	var changes []change
-	lo, hi := keyRange(where, def)
+	lo, hi, none := keyRange(where, def)
+	if none {
+		return 0, nil
+	}
 	err = in.scan(r, def, lo, hi, func(row scanRow) (bool, error) {
 		v, ok, err := in.visible(r, row.rec, t)
 		if err != nil || !ok {

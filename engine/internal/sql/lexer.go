@@ -1,0 +1,305 @@
+package sql
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+type tokKind uint8
+
+const (
+	tEOF    tokKind = iota
+	tIdent          // an unquoted word: identifier or keyword; val is lower case
+	tQIdent         // a "quoted" or `quoted` identifier; val is unescaped, lower case
+	tInt            // decimal digits; val is the digits
+	tString         // 'text'; val is unescaped
+	tOp             // punctuation or operator; val is its text ("<>" for "!=")
+)
+
+// token is one lexeme. pos is where it starts and end just after it; off and
+// endOff are the byte offsets of the same.
+type token struct {
+	kind        tokKind
+	pos, end    Pos
+	off, endOff int
+	text        string // the source text
+	val         string
+}
+
+// maxIdentLen is MySQL's limit on identifier length, in characters.
+const maxIdentLen = 64
+
+// reserved lists the words that cannot be unquoted identifiers. Other
+// keywords (BEGIN, TEXT, SESSION, COUNT, ...) are words that mean something
+// only where the grammar expects them.
+var reserved = map[string]bool{
+	"and": true, "as": true, "asc": true, "between": true, "by": true,
+	"create": true, "default": true, "delete": true, "desc": true,
+	"distinct": true, "drop": true, "exists": true, "false": true,
+	"for": true, "from": true, "if": true, "in": true, "insert": true,
+	"into": true, "is": true, "key": true, "limit": true, "not": true,
+	"null": true, "or": true, "order": true, "primary": true,
+	"select": true, "set": true, "table": true, "true": true,
+	"update": true, "values": true, "where": true,
+}
+
+// lexer turns source text into tokens, tracking line and column in runes.
+type lexer struct {
+	src       string
+	off       int
+	line, col int
+	toks      []token
+}
+
+// lex returns the tokens of src, which starts at (line, col), ending with a
+// tEOF token placed just after the last real token (or at the start when
+// there is none).
+func lex(src string, line, col int) ([]token, *Error) {
+	l := &lexer{src: src, line: line, col: col}
+	for {
+		if err := l.skipSpace(); err != nil {
+			return nil, err
+		}
+		if l.off >= len(l.src) {
+			break
+		}
+		if err := l.next(); err != nil {
+			return nil, err
+		}
+	}
+	eof := token{kind: tEOF, pos: Pos{line, col}}
+	if n := len(l.toks); n > 0 {
+		eof.pos, eof.off = l.toks[n-1].end, l.toks[n-1].endOff
+	}
+	eof.end, eof.endOff = eof.pos, eof.off
+	return append(l.toks, eof), nil
+}
+
+func (l *lexer) pos() Pos { return Pos{l.line, l.col} }
+
+func (l *lexer) peekRune(ahead int) rune {
+	off := l.off
+	for ; ahead > 0 && off < len(l.src); ahead-- {
+		_, w := utf8.DecodeRuneInString(l.src[off:])
+		off += w
+	}
+	if off >= len(l.src) {
+		return -1
+	}
+	r, _ := utf8.DecodeRuneInString(l.src[off:])
+	return r
+}
+
+// advance consumes one rune.
+func (l *lexer) advance() {
+	r, w := utf8.DecodeRuneInString(l.src[l.off:])
+	l.off += w
+	if r == '\n' {
+		l.line++
+		l.col = 1
+	} else {
+		l.col++
+	}
+}
+
+func (l *lexer) skipSpace() *Error {
+	for l.off < len(l.src) {
+		c := l.src[l.off]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+			l.advance()
+		case c == '-' && l.peekRune(1) == '-':
+			for l.off < len(l.src) && l.src[l.off] != '\n' {
+				l.advance()
+			}
+		case c == '/' && l.peekRune(1) == '*':
+			start, startOff := l.pos(), l.off
+			l.advance()
+			l.advance()
+			for {
+				if l.off >= len(l.src) {
+					return errAt(start, CodeSyntax, "unterminated /* comment at or near \"%s\"", shorten(l.src[startOff:]))
+				}
+				if l.src[l.off] == '*' && l.peekRune(1) == '/' {
+					l.advance()
+					l.advance()
+					break
+				}
+				l.advance()
+			}
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+func isIdentStart(r rune) bool {
+	return r == '_' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') ||
+		(r >= utf8.RuneSelf && r != utf8.RuneError && unicode.IsLetter(r))
+}
+
+func isIdentPart(r rune) bool {
+	return isIdentStart(r) || ('0' <= r && r <= '9') || r == '$'
+}
+
+func (l *lexer) emit(kind tokKind, start Pos, startOff int, val string) {
+	l.toks = append(l.toks, token{
+		kind: kind, pos: start, end: l.pos(), off: startOff, endOff: l.off,
+		text: l.src[startOff:l.off], val: val,
+	})
+}
+
+func (l *lexer) next() *Error {
+	start, startOff := l.pos(), l.off
+	r, _ := utf8.DecodeRuneInString(l.src[l.off:])
+	switch {
+	case r == '\'':
+		return l.quoted('\'', tString, start, startOff)
+	case r == '"' || r == '`':
+		return l.quoted(r, tQIdent, start, startOff)
+	case '0' <= r && r <= '9':
+		return l.number(start, startOff)
+	case isIdentStart(r):
+		for l.off < len(l.src) && isIdentPart(l.peekRune(0)) {
+			l.advance()
+		}
+		word := l.src[startOff:l.off]
+		if utf8.RuneCountInString(word) > maxIdentLen {
+			return errAt(start, CodeTooLongIdent, "Identifier name '%s' is too long", word)
+		}
+		l.emit(tIdent, start, startOff, strings.ToLower(word))
+		return nil
+	}
+	l.advance()
+	op := string(r)
+	switch r {
+	case '(', ')', ',', ';', '.', '*', '+', '-', '/', '%', '=':
+	case '<':
+		if c := l.peekRune(0); c == '=' || c == '>' {
+			l.advance()
+			op += string(c)
+		}
+	case '>':
+		if l.peekRune(0) == '=' {
+			l.advance()
+			op = ">="
+		}
+	case '!':
+		if l.peekRune(0) != '=' {
+			return errAt(start, CodeSyntax, "syntax error at or near \"!\"")
+		}
+		l.advance()
+		op = "<>"
+	case '@':
+		if l.peekRune(0) != '@' {
+			return errAt(start, CodeNotSupported, "user variables (@name) are not supported; use SET name = value")
+		}
+		l.advance()
+		op = "@@"
+	default:
+		return errAt(start, CodeSyntax, "syntax error at or near \"%s\"", l.src[startOff:l.off])
+	}
+	l.emit(tOp, start, startOff, op)
+	return nil
+}
+
+// quoted lexes a string or a quoted identifier; a doubled quote stands for
+// one quote.
+func (l *lexer) quoted(q rune, kind tokKind, start Pos, startOff int) *Error {
+	l.advance()
+	var b strings.Builder
+	for {
+		if l.off >= len(l.src) {
+			what := "quoted string"
+			if kind == tQIdent {
+				what = "quoted identifier"
+			}
+			return errAt(start, CodeSyntax, "unterminated %s at or near \"%s\"", what, shorten(l.src[startOff:]))
+		}
+		if l.peekRune(0) == q {
+			l.advance()
+			if l.off < len(l.src) && l.peekRune(0) == q {
+				l.advance()
+				b.WriteRune(q)
+				continue
+			}
+			break
+		}
+		r, w := utf8.DecodeRuneInString(l.src[l.off:])
+		if r == utf8.RuneError && w == 1 {
+			b.WriteByte(l.src[l.off]) // keep invalid bytes as they are
+		} else {
+			b.WriteRune(r)
+		}
+		l.advance()
+	}
+	val := b.String()
+	if kind == tQIdent {
+		if val == "" {
+			return errAt(start, CodeSyntax, "zero-length delimited identifier at or near \"%s\"", l.src[startOff:l.off])
+		}
+		if utf8.RuneCountInString(val) > maxIdentLen {
+			return errAt(start, CodeTooLongIdent, "Identifier name '%s' is too long", val)
+		}
+		val = strings.ToLower(val)
+	}
+	l.emit(kind, start, startOff, val)
+	return nil
+}
+
+func (l *lexer) number(start Pos, startOff int) *Error {
+	for l.off < len(l.src) && l.src[l.off] >= '0' && l.src[l.off] <= '9' {
+		l.advance()
+	}
+	decimal := false
+	if l.off < len(l.src) && l.src[l.off] == '.' {
+		decimal = true
+		l.advance()
+		for l.off < len(l.src) && l.src[l.off] >= '0' && l.src[l.off] <= '9' {
+			l.advance()
+		}
+	}
+	junk := false
+	for l.off < len(l.src) && isIdentPart(l.peekRune(0)) {
+		junk = true
+		l.advance()
+	}
+	text := l.src[startOff:l.off]
+	switch {
+	case junk:
+		return errAt(start, CodeSyntax, "trailing junk after numeric literal at or near \"%s\"", text)
+	case decimal:
+		return errAt(start, CodeNotSupported, "decimal numbers are not supported (the model's numbers are 64-bit integers): %s", text)
+	}
+	l.emit(tInt, start, startOff, text)
+	return nil
+}
+
+// shorten cuts s to its first line and at most 32 runes, for quoting the
+// rest of an input in an error message.
+func shorten(s string) string {
+	cut := false
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s, cut = s[:i], true
+	}
+	if utf8.RuneCountInString(s) > 32 {
+		n := 0
+		for i := range s {
+			if n == 32 {
+				s, cut = s[:i], true
+				break
+			}
+			n++
+		}
+	}
+	if cut {
+		s += "..."
+	}
+	return s
+}
+
+func errAt(pos Pos, code Code, format string, args ...any) *Error {
+	return ErrorAt(pos, code, format, args...)
+}
