@@ -134,6 +134,15 @@ func (l *Lab) meta(con *console, it script.Item) {
 		}
 	case "set":
 		text, err = l.set(cmd)
+	case "failover":
+		target := ""
+		if len(cmd.Args) > 0 {
+			target = cmd.Args[0].Text
+		}
+		var in *db.Instance
+		if in, err = l.c.Failover(target); err == nil {
+			text = fmt.Sprintf("%s promoted: recovering the volume at epoch %d", in.Name, l.c.VolumeEpoch())
+		}
 	case "?":
 		text = strings.Join(script.Help(), "\n")
 	default:

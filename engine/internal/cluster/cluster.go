@@ -42,6 +42,11 @@ type Cluster struct {
 	Storage   []*storage.Node
 	Instances []*db.Instance
 	pgs       []pgInfo // the volume's protection groups, from pg1
+	// volEpoch is the volume epoch the control plane last handed out; a
+	// recovery takes the next one.
+	volEpoch uint64
+	// writers maps each writer stream to the instance that owns it.
+	writers []sim.NodeID
 
 	segSeq   uint32 // the last segment id given out
 	notes    []wire.Note
@@ -71,7 +76,7 @@ func New(cfg Config) (*Cluster, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Cluster{cfg: cfg, rand: sim.NewRand(cfg.Seed), traceSum: 14695981039346656037}
+	c := &Cluster{cfg: cfg, rand: sim.NewRand(cfg.Seed), traceSum: 14695981039346656037, volEpoch: 1}
 	// Storage nodes first: a1 a2 b1 b2 c1 c2 with two per AZ.
 	for az := range AZs {
 		for i := 1; i <= cfg.NodesPerAZ; i++ {
@@ -140,15 +145,79 @@ func (c *Cluster) addInstance(name string, az int, role db.Role) {
 		AutoIncStride:    stride,
 	}, c)
 	if role == db.Writer {
-		in.Stream = uint8(len(c.Instances))
-		in.Vol = volume.New(volume.Config{
-			LAL:           c.cfg.LAL,
-			BoxcarDelay:   c.cfg.BoxcarDelay,
-			RetryInterval: c.cfg.RetryInterval,
-		}, id, in.Stream, 1, redo.NoLSN)
+		in.Stream = uint8(len(c.writers))
+		c.writers = append(c.writers, id)
+		in.Vol = volume.New(c.volumeConfig(), id, in.Stream, 1, redo.NoLSN)
 	}
 	c.handlers[id] = in
 	c.Instances = append(c.Instances, in)
+}
+
+func (c *Cluster) volumeConfig() volume.Config {
+	return volume.Config{LAL: c.cfg.LAL, BoxcarDelay: c.cfg.BoxcarDelay, RetryInterval: c.cfg.RetryInterval}
+}
+
+// pgSpecs returns the volume's protection groups as recovery needs them.
+func (c *Cluster) pgSpecs() []volume.PGSpec {
+	out := make([]volume.PGSpec, len(c.pgs))
+	for i, p := range c.pgs {
+		out[i] = volume.PGSpec{ID: redo.PGID(i + 1), Quorum: p.q, Members: p.members}
+	}
+	return out
+}
+
+// VolumeEpoch reports the volume epoch the control plane last handed out.
+func (c *Cluster) VolumeEpoch() uint64 { return c.volEpoch }
+
+// WriterOf returns the instance that owns writer stream s.
+func (c *Cluster) WriterOf(s uint8) *db.Instance {
+	if int(s) >= len(c.writers) {
+		return nil
+	}
+	return c.handlers[c.writers[s]].(*db.Instance)
+}
+
+// recoverAs makes in the owner of writer stream s and starts its crash
+// recovery at the next volume epoch.
+func (c *Cluster) recoverAs(in *db.Instance, s uint8) {
+	c.writers[s] = in.ID
+	c.volEpoch++
+	in.BecomeWriter(c, s, c.volEpoch, c.pgSpecs(), c.volumeConfig())
+}
+
+// Failover promotes a replica to writer: the one named, or else the first
+// replica that is up. It recovers the volume under the writer's stream;
+// the old writer, if it still runs, is fenced off by the new volume epoch.
+func (c *Cluster) Failover(target string) (*db.Instance, error) {
+	var in *db.Instance
+	if target != "" {
+		in = c.Instance(target)
+		if in == nil {
+			return nil, fmt.Errorf("no instance called %q", target)
+		}
+	} else {
+		for _, x := range c.Instances {
+			if x.Role == db.Replica && c.net.Up(x.ID) {
+				in = x
+				break
+			}
+		}
+		if in == nil {
+			return nil, fmt.Errorf("no replica is up to promote")
+		}
+	}
+	switch {
+	case !c.net.Up(in.ID):
+		return nil, fmt.Errorf("%s is down", in.Name)
+	case in.Role == db.Writer:
+		return nil, fmt.Errorf("%s is already a writer", in.Name)
+	case len(c.writers) != 1:
+		return nil, fmt.Errorf("failover promotes a replica of a single-writer cluster; this one has %d writers", len(c.writers))
+	}
+	old := c.WriterOf(0)
+	c.Note(wire.Note{Kind: "failover", Node: in.Name, Text: fmt.Sprintf("failover: %s is promoted to writer in place of %s", in.Name, old.Name)})
+	c.recoverAs(in, 0)
+	return in, nil
 }
 
 // Members implements db.Topology.
@@ -427,11 +496,28 @@ func (c *Cluster) Restart(target string) ([]string, error) {
 		c.net.SetUp(id, true)
 		c.inc[id]++
 		done = append(done, c.names[id])
+		if in, ok := c.handlers[id].(*db.Instance); ok {
+			c.restartInstance(in)
+		}
 	}
 	if len(done) > 0 {
 		c.Note(wire.Note{Kind: "restart", Node: target, Text: "restarted: " + joinNames(done)})
 	}
 	return done, nil
+}
+
+// restartInstance brings an instance back: the owner of a writer stream
+// recovers the volume; any other instance comes back as a replica, with a
+// cold cache, and follows the writer's stream.
+func (c *Cluster) restartInstance(in *db.Instance) {
+	for s, id := range c.writers {
+		if id == in.ID {
+			c.recoverAs(in, uint8(s))
+			return
+		}
+	}
+	in.Role = db.Replica
+	in.Vol = nil
 }
 
 // Partition cuts every link between the nodes of a and those of b.

@@ -113,6 +113,10 @@ type Instance struct {
 	streamArm bool
 	lag       []sim.Time // replica: lag samples, newest last (bounded)
 
+	recovery *volume.Recovery
+	vcfg     volume.Config
+	fenced   bool
+
 	stats Stats
 }
 
@@ -186,6 +190,13 @@ func (in *Instance) Crash() {
 	in.pending = nil
 	in.streamBuf = nil
 	in.streamArm = false
+	if in.Role == Writer {
+		// The volume driver lives in the writer's memory; a restarted
+		// writer rebuilds it by recovery.
+		in.Vol = nil
+		in.recovery = nil
+	}
+	in.fenced = false
 }
 
 // Handle processes one message addressed to the instance.
@@ -215,6 +226,12 @@ func (in *Instance) Handle(env wire.Env, m *wire.Msg) {
 	case wire.LogStream:
 		in.receiveStream(env, m)
 		return
+	case wire.WriteReject:
+		in.rejected(env, m)
+		return
+	}
+	if in.handleRecovery(env, m) {
+		return
 	}
 	if in.Vol != nil && in.Vol.Handle(env, m) {
 		in.durableAdvanced(env)
@@ -232,6 +249,7 @@ const (
 	reqLock              // another transaction's row
 	reqLAL               // the LSN allocation limit
 	reqDurable           // its commit record to become durable
+	reqRecovering        // the instance to finish crash recovery
 	reqFinished
 )
 
@@ -248,6 +266,8 @@ type request struct {
 	txn      *Txn   // the transaction it commits, while reqDurable
 	text     string // the tag printed once durable
 	internal bool   // recovery work: no client
+	// fn, when set, is the work of an internal request.
+	fn func(env wire.Env, r *request) (Outcome, error)
 }
 
 // Exec runs stmt for sess and calls done once, when it completes or fails.
@@ -272,9 +292,23 @@ func (in *Instance) try(env wire.Env, r *request) {
 	if r.state == reqFinished || r.state == reqDurable {
 		return
 	}
+	if in.Recovering() {
+		r.state = reqRecovering
+		return
+	}
+	if in.fenced && r.fn == nil {
+		in.finish(env, r, Outcome{Err: fmt.Errorf("ERROR 1290 (HY000): %s is no longer the writer: another instance recovered the volume", in.Name)})
+		return
+	}
 	r.state = reqRunning
 	r.need = r.need[:0]
-	out, err := in.run(env, r)
+	var out Outcome
+	var err error
+	if r.fn != nil {
+		out, err = r.fn(env, r)
+	} else {
+		out, err = in.run(env, r)
+	}
 	switch {
 	case err == errMiss:
 		r.state = reqPages
@@ -343,6 +377,9 @@ func (in *Instance) deadline(env wire.Env, id uint64) {
 		r.txn.sess = nil // the transaction goes on without its client
 	case reqLock:
 		err = sql.ErrorAt(sql.NoPos, sql.CodeLockWaitTimeout, "Lock wait timeout exceeded; try restarting transaction")
+	case reqRecovering:
+		err = sql.ErrorAt(sql.NoPos, sql.CodeQueryTimeout,
+			"statement timed out after %v: %s is still recovering the volume (%s)", in.cfg.StatementTimeout, in.Name, in.recovery.Phase())
 	case reqLAL:
 		err = sql.ErrorAt(sql.NoPos, sql.CodeQueryTimeout,
 			"statement timed out after %v waiting for the LSN allocation limit (next LSN %d, VDL %d, LAL %d)",

@@ -19,13 +19,18 @@ type RecoverQuery struct {
 // RecoverInfo answers RecoverQuery.
 type RecoverInfo struct {
 	SCL redo.LSN
-	// KnownVDL is the highest VDL a writer told this segment. Every record
-	// at or below it is durable, so recovery starts there.
+	// KnownVDL is the highest VDL a writer told this segment.
 	KnownVDL redo.LSN
-	// Above lists the records the segment holds above KnownVDL — their
-	// LSN, volume backlink and CPL mark — so recovery can walk the volume
-	// chain. Their number is bounded by LAL, so recovery does not grow with
-	// the log.
+	// Floor is min(SCL, KnownVDL): every record of the volume at or below
+	// it is durable, and this segment holds its PG's whole chain up to it.
+	// FloorHead is the last record of the PG at or below Floor (NoLSN if
+	// the PG has none).
+	Floor     redo.LSN
+	FloorHead redo.LSN
+	// Above lists every record the segment holds above Floor — its LSN,
+	// backlinks and CPL mark — so recovery can walk the volume chain from
+	// the highest floor. Only records above what was durable are listed,
+	// so recovery does not grow with the log.
 	Above []RecordHead
 	// Truncations are the truncation ranges the segment holds.
 	Truncations []Truncation

@@ -1,0 +1,376 @@
+package volume
+
+import (
+	"fmt"
+	"slices"
+
+	"aurora-lab/engine/internal/quorum"
+	"aurora-lab/engine/internal/redo"
+	"aurora-lab/engine/internal/sim"
+	"aurora-lab/engine/internal/wire"
+)
+
+// AlarmRecovery re-sends recovery requests to segments that have not
+// answered.
+const AlarmRecovery = 110
+
+// PGSpec is a protection group as recovery needs it.
+type PGSpec struct {
+	ID      redo.PGID
+	Quorum  quorum.Membership
+	Members []Member
+}
+
+// Recovery is a writer's crash recovery of the volume (SIGMOD'17 §4.3,
+// SIGMOD'18 §2.4). There is no redo replay: the new writer
+//
+//  1. reaches a read quorum of every protection group,
+//  2. recomputes VCL and VDL from what the segments hold,
+//  3. has every segment record a truncation range above VDL, versioned by
+//     a new volume epoch, which also refuses the old writer from then on,
+//  4. waits until every PG holds its records up to VDL at a write quorum,
+//
+// and then opens the volume with LSNs above the truncation range.
+type Recovery struct {
+	self    sim.NodeID
+	epoch   uint64
+	lal     uint64
+	retry   sim.Time
+	pgs     []*recPG
+	phase   recPhase
+	started sim.Time
+	ended   sim.Time
+
+	vcl, vdl, truncEnd redo.LSN
+	stats              RecoveryStats
+}
+
+// RecoveryStats counts what a recovery did.
+type RecoveryStats struct {
+	Messages    int
+	RecordHeads int // record heads read from segments
+	Truncated   int // segments that recorded the truncation
+}
+
+type recPhase uint8
+
+const (
+	phaseQuery recPhase = iota + 1
+	phaseTruncate
+	phaseRepair
+	phaseDone
+)
+
+type recPG struct {
+	PGSpec
+	info  []*wire.RecoverInfo // per slot, nil until it answers
+	done  []bool              // per slot: truncation recorded
+	scl   []redo.LSN          // per slot, after truncation
+	head  redo.LSN            // the PG's last record at or below VDL
+	ready bool                // a write quorum holds the PG up to head
+}
+
+// StartRecovery begins recovery at volume epoch epoch (one above the
+// epoch the volume had) and sends the first queries.
+func StartRecovery(env wire.Env, self sim.NodeID, pgs []PGSpec, epoch uint64, lal uint64, retry sim.Time) *Recovery {
+	r := &Recovery{self: self, epoch: epoch, lal: lal, retry: retry, phase: phaseQuery, started: env.Now()}
+	for _, p := range pgs {
+		n := len(p.Members)
+		r.pgs = append(r.pgs, &recPG{PGSpec: p, info: make([]*wire.RecoverInfo, n), done: make([]bool, n), scl: make([]redo.LSN, n)})
+	}
+	r.send(env)
+	return r
+}
+
+// Epoch reports the volume epoch the recovery installs.
+func (r *Recovery) Epoch() uint64 { return r.epoch }
+
+// Done reports whether recovery has finished.
+func (r *Recovery) Done() bool { return r.phase == phaseDone }
+
+// Phase describes where the recovery is, for the page and \status.
+func (r *Recovery) Phase() string {
+	switch r.phase {
+	case phaseQuery:
+		return "reading a quorum of every protection group"
+	case phaseTruncate:
+		return fmt.Sprintf("truncating above VDL %d (epoch %d)", r.vdl, r.epoch)
+	case phaseRepair:
+		return fmt.Sprintf("waiting for a write quorum up to VDL %d", r.vdl)
+	}
+	return "done"
+}
+
+// Duration reports how long recovery took, or has taken so far at now.
+func (r *Recovery) Duration(now sim.Time) sim.Time {
+	if r.phase == phaseDone {
+		return r.ended - r.started
+	}
+	return now - r.started
+}
+
+// Stats reports the recovery's counters.
+func (r *Recovery) Stats() RecoveryStats { return r.stats }
+
+// VDL reports the recovered VDL (valid once past the query phase).
+func (r *Recovery) VDL() redo.LSN { return r.vdl }
+
+// VCL reports the recovered VCL.
+func (r *Recovery) VCL() redo.LSN { return r.vcl }
+
+// TruncationEnd reports the end of the truncation range: new LSNs are
+// allocated above it.
+func (r *Recovery) TruncationEnd() redo.LSN { return r.truncEnd }
+
+// send asks every member that has not answered the current phase.
+func (r *Recovery) send(env wire.Env) {
+	for _, p := range r.pgs {
+		for i, m := range p.Members {
+			var body any
+			switch r.phase {
+			case phaseQuery:
+				if p.info[i] != nil {
+					continue
+				}
+				body = &wire.RecoverQuery{Epoch: r.epoch}
+			case phaseTruncate, phaseRepair:
+				// Truncate is idempotent: asking again also polls the
+				// segment's SCL while gossip repairs the PG.
+				if r.phase == phaseTruncate && p.done[i] {
+					continue
+				}
+				if r.phase == phaseRepair && p.ready {
+					continue
+				}
+				body = &wire.Truncate{Range: wire.Truncation{Epoch: r.epoch, From: r.vdl + 1, To: r.truncEnd}, VDL: r.vdl}
+			default:
+				return
+			}
+			r.stats.Messages++
+			env.Send(wire.Msg{Kind: wire.Control, From: r.self, To: m.Node, PG: p.ID, Seg: m.Seg,
+				VolEpoch: r.epoch, MemEpoch: p.Quorum.Epoch(), Body: body})
+		}
+	}
+	env.After(r.retry, wire.Msg{Kind: wire.Timer, From: r.self, To: r.self, N: AlarmRecovery})
+}
+
+// Handle takes a message for the recovery and reports whether recovery has
+// just finished.
+func (r *Recovery) Handle(env wire.Env, m *wire.Msg) bool {
+	if r.phase == phaseDone {
+		return false
+	}
+	if m.Kind == wire.Timer && m.N == AlarmRecovery {
+		r.send(env)
+		return false
+	}
+	if m.Kind != wire.ControlReply {
+		return false
+	}
+	p := r.pg(m.PG)
+	if p == nil {
+		return false
+	}
+	slot := slices.IndexFunc(p.Members, func(mem Member) bool { return mem.Seg == m.Seg })
+	if slot < 0 {
+		return false
+	}
+	switch body := m.Body.(type) {
+	case *wire.RecoverInfo:
+		if r.phase == phaseQuery && p.info[slot] == nil {
+			p.info[slot] = body
+			r.stats.RecordHeads += len(body.Above)
+			if r.allRead() {
+				r.compute(env)
+			}
+		}
+	case *wire.TruncateDone:
+		if body.Epoch != r.epoch {
+			return false
+		}
+		if !p.done[slot] {
+			p.done[slot] = true
+			r.stats.Truncated++
+		}
+		p.scl[slot] = max(p.scl[slot], body.SCL)
+		switch r.phase {
+		case phaseTruncate:
+			if r.allTruncated() {
+				r.phase = phaseRepair
+				r.checkRepaired(env)
+			}
+		case phaseRepair:
+			r.checkRepaired(env)
+		}
+	}
+	return r.phase == phaseDone
+}
+
+func (r *Recovery) pg(id redo.PGID) *recPG {
+	for _, p := range r.pgs {
+		if p.ID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// readable is the set of slots that answered, leaving out newcomers still
+// being filled (they may not count toward a read quorum).
+func (p *recPG) answered() quorum.Set {
+	var s quorum.Set
+	for i, in := range p.info {
+		if in != nil {
+			s |= 1 << i
+		}
+	}
+	return s &^ p.Quorum.Added()
+}
+
+func (r *Recovery) allRead() bool {
+	for _, p := range r.pgs {
+		if !p.Quorum.ReadOK(p.answered()) {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Recovery) allTruncated() bool {
+	for _, p := range r.pgs {
+		var s quorum.Set
+		for i, d := range p.done {
+			if d {
+				s |= 1 << i
+			}
+		}
+		if !p.Quorum.WriteOK(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// compute recomputes VCL and VDL from the read quorums (step 2). Every
+// record at or below the highest floor a segment reported is durable. From
+// there the volume backlinks are followed upward through the records the
+// segments hold: VCL is where the chain first breaks, VDL the last
+// consistency point at or below it.
+func (r *Recovery) compute(env wire.Env) {
+	var floor, vdl, prevEnd redo.LSN
+	var truncs []wire.Truncation
+	for _, p := range r.pgs {
+		for _, in := range p.info {
+			if in == nil {
+				continue
+			}
+			floor = max(floor, in.Floor)
+			for _, t := range in.Truncations {
+				prevEnd = max(prevEnd, t.To)
+				truncs = append(truncs, t)
+			}
+		}
+	}
+	// A record inside a range an earlier recovery truncated is annulled,
+	// even on a segment that has not heard of that recovery yet.
+	annulled := func(l redo.LSN) bool {
+		return slices.ContainsFunc(truncs, func(t wire.Truncation) bool { return l >= t.From && l <= t.To })
+	}
+	next := map[redo.LSN]wire.RecordHead{} // volume backlink → record
+	for _, p := range r.pgs {
+		for _, in := range p.info {
+			if in == nil {
+				continue
+			}
+			for _, h := range in.Above {
+				if !annulled(h.LSN) {
+					next[h.PrevVolume] = h
+				}
+			}
+		}
+	}
+	for _, p := range r.pgs {
+		for _, in := range p.info {
+			if in != nil && in.KnownVDL <= floor {
+				vdl = max(vdl, in.KnownVDL)
+			}
+		}
+	}
+	vcl := floor
+	for {
+		h, ok := next[vcl]
+		if !ok {
+			break
+		}
+		vcl = h.LSN
+		if h.CPL {
+			vdl = vcl
+		}
+	}
+	r.vcl, r.vdl = vcl, max(vdl, r.vdl)
+	r.truncEnd = max(r.vdl+redo.LSN(r.lal), prevEnd, r.vcl)
+	for _, p := range r.pgs {
+		var head redo.LSN
+		for _, in := range p.info {
+			if in == nil {
+				continue
+			}
+			if in.FloorHead <= r.vdl {
+				head = max(head, in.FloorHead)
+			}
+			for _, h := range in.Above {
+				if h.LSN <= r.vdl && !annulled(h.LSN) {
+					head = max(head, h.LSN)
+				}
+			}
+		}
+		p.head = head
+	}
+	env.Note(wire.Note{Kind: "recovery", Text: fmt.Sprintf("recovery read a quorum of %d PGs: VCL %d, VDL %d; truncating %d..%d at epoch %d",
+		len(r.pgs), r.vcl, r.vdl, r.vdl+1, r.truncEnd, r.epoch)})
+	r.phase = phaseTruncate
+	r.send(env)
+}
+
+// checkRepaired finishes recovery once every PG has a write quorum of
+// segments complete up to its head (step 4; gossip fills the gaps).
+func (r *Recovery) checkRepaired(env wire.Env) {
+	all := true
+	for _, p := range r.pgs {
+		if !p.ready {
+			var s quorum.Set
+			for i, scl := range p.scl {
+				if p.done[i] && scl >= p.head {
+					s |= 1 << i
+				}
+			}
+			p.ready = p.Quorum.WriteOK(s)
+		}
+		all = all && p.ready
+	}
+	if all {
+		r.phase = phaseDone
+		r.ended = env.Now()
+		env.Note(wire.Note{Kind: "recovery", Text: fmt.Sprintf("recovery done in %v: VDL %d, volume epoch %d, new LSNs from %d",
+			r.ended-r.started, r.vdl, r.epoch, r.truncEnd+1)})
+	}
+}
+
+// Open returns the driver for the recovered volume: LSNs continue above the
+// truncation range, each PG's chain continues from its head, and the SCLs
+// the segments reported are the driver's starting point.
+func (r *Recovery) Open(cfg Config, stream uint8) *Volume {
+	v := New(cfg, r.self, stream, r.epoch, r.truncEnd)
+	v.vdl, v.vcl, v.lastV = r.vdl, r.vdl, r.vdl
+	v.vdlAt = r.ended
+	for _, p := range r.pgs {
+		pg := v.AddPG(p.ID, p.Quorum, p.Members, p.head)
+		for i, scl := range p.scl {
+			pg.scl[i] = uint64(min(scl, p.head))
+		}
+		pg.pgcl = p.head
+	}
+	// The first new record's volume backlink points at VDL; the LSNs in
+	// between are the truncation range, annulled everywhere.
+	return v
+}
