@@ -113,6 +113,7 @@ func New(cfg Config) (*Cluster, error) {
 			if err := in.Boot(c, first); err != nil {
 				return nil, err
 			}
+			in.Vol.Start(c)
 			first = false
 		}
 	}
@@ -154,7 +155,7 @@ func (c *Cluster) addInstance(name string, az int, role db.Role) {
 }
 
 func (c *Cluster) volumeConfig() volume.Config {
-	return volume.Config{LAL: c.cfg.LAL, BoxcarDelay: c.cfg.BoxcarDelay, RetryInterval: c.cfg.RetryInterval}
+	return volume.Config{LAL: c.cfg.LAL, BoxcarDelay: c.cfg.BoxcarDelay, RetryInterval: c.cfg.RetryInterval, HeartbeatInterval: 10 * sim.Millisecond}
 }
 
 // pgSpecs returns the volume's protection groups as recovery needs them.

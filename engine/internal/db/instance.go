@@ -105,6 +105,9 @@ type Instance struct {
 	fetches []*fetch
 	fetchID int64
 
+	// followers are the read points the replicas last reported.
+	followers []followerRP
+
 	// replica state
 	vdl       redo.LSN       // the VDL the instance reads at (replica: as streamed)
 	pending   []redo.Record  // streamed records above the applied VDL
@@ -228,6 +231,9 @@ func (in *Instance) Handle(env wire.Env, m *wire.Msg) {
 		return
 	case wire.WriteReject:
 		in.rejected(env, m)
+		return
+	case wire.LogStreamAck:
+		in.followerReadPoint(env, m)
 		return
 	}
 	if in.handleRecovery(env, m) {
@@ -445,6 +451,49 @@ func (in *Instance) endTxn(t *Txn) {
 	}
 }
 
+// followerRP is a replica's lowest read point, as it last reported it.
+type followerRP struct {
+	node sim.NodeID
+	rp   redo.LSN
+	at   sim.Time
+}
+
+// followerReadPoint records a replica's read point; the lowest one still
+// fresh holds back the PGs' minimum read points (SIGMOD'17 §4.2.3: the
+// writer gossips with the replicas to include their reads).
+func (in *Instance) followerReadPoint(env wire.Env, m *wire.Msg) {
+	if in.Vol == nil {
+		return
+	}
+	i := slices.IndexFunc(in.followers, func(f followerRP) bool { return f.node == m.From })
+	if i < 0 {
+		in.followers = append(in.followers, followerRP{node: m.From})
+		i = len(in.followers) - 1
+	}
+	in.followers[i].rp, in.followers[i].at = m.A, env.Now()
+	low := ^redo.LSN(0)
+	for _, f := range in.followers {
+		if env.Now()-f.at <= followerStale {
+			low = min(low, f.rp)
+		}
+	}
+	in.Vol.SetReplicaReadPoint(low)
+}
+
+// followerStale is how long a replica's read point counts without news:
+// a replica that crashed must not hold storage back forever.
+const followerStale = sim.Second
+
+// MinReadPoint reports the lowest read point this instance holds: the
+// VDL it reads at, or lower for a read still on its way.
+func (in *Instance) MinReadPoint() redo.LSN {
+	low := in.VDL()
+	for _, f := range in.fetches {
+		low = min(low, f.readPoint)
+	}
+	return low
+}
+
 // --- page reads ------------------------------------------------------------
 
 // fetch is a page read in progress.
@@ -479,7 +528,18 @@ func (in *Instance) fetch(env wire.Env, id redo.PageID) {
 	f := &fetch{id: in.fetchID, page: id, pg: in.cfg.Geometry.PGOf(id), readPoint: in.VDL()}
 	in.fetches = append(in.fetches, f)
 	in.stats.PageReads++
+	if in.Vol != nil {
+		in.Vol.ReadStarted(f.pg, f.readPoint)
+	}
 	in.sendRead(env, f)
+}
+
+// endFetch forgets a read that got its page.
+func (in *Instance) endFetch(f *fetch) {
+	in.fetches = slices.DeleteFunc(in.fetches, func(x *fetch) bool { return x == f })
+	if in.Vol != nil {
+		in.Vol.ReadDone(f.pg, f.readPoint)
+	}
 }
 
 // sendRead asks the best segment not yet asked: a full segment whose SCL
@@ -576,7 +636,7 @@ func (in *Instance) readReply(env wire.Env, m *wire.Msg) {
 	if !ok || p.ID != f.page {
 		return
 	}
-	in.fetches = slices.DeleteFunc(in.fetches, func(x *fetch) bool { return x == f })
+	in.endFetch(f)
 	if _, cached := in.cache.peek(p.ID); !cached {
 		sticky := p.ID < FirstDataPage
 		in.cache.put(p, sticky)

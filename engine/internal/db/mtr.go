@@ -168,6 +168,7 @@ func (in *Instance) receiveStream(env wire.Env, m *wire.Msg) {
 	if m.A > in.vdl {
 		in.applyUpTo(env, m.A, m.N)
 	}
+	env.Send(wire.Msg{Kind: wire.LogStreamAck, From: in.ID, To: m.From, A: in.MinReadPoint()})
 }
 
 func (in *Instance) applyUpTo(env wire.Env, vdl redo.LSN, vdlAt int64) {

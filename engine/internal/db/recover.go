@@ -57,6 +57,7 @@ func (in *Instance) handleRecovery(env wire.Env, m *wire.Msg) bool {
 	if in.recovery.Handle(env, m) {
 		in.Vol = in.recovery.Open(in.vcfg, in.Stream)
 		in.vdl = in.Vol.VDL()
+		in.Vol.Start(env)
 		// In-flight transactions of the crashed writer are undone online;
 		// the instance takes statements at once (SIGMOD'17 §4.3).
 		in.startUndoRecovered(env)

@@ -31,6 +31,10 @@ type Config struct {
 	// records to reach quorum before it sends them again to the segments
 	// that have not acknowledged them.
 	RetryInterval sim.Time
+	// HeartbeatInterval is how often the writer tells the segments of an
+	// idle PG the VDL and the PG's minimum read point, when they changed
+	// since the last write carried them.
+	HeartbeatInterval sim.Time
 }
 
 // Member is one segment of a protection group as the writer sees it.
@@ -46,6 +50,7 @@ type Member struct {
 const (
 	AlarmFlush = 100 + iota
 	AlarmRetry
+	AlarmHeartbeat
 )
 
 // PG is the writer's state of one protection group.
@@ -63,6 +68,22 @@ type PG struct {
 	outstanding []redo.LSN
 	sent        []redo.Record // records sent and not yet below PGCL
 	retryArmed  bool
+	// told are the VDL and PGMRPL the segments were last sent.
+	toldVDL, toldMRPL redo.LSN
+	// reads counts the writer's page reads in flight per read point, for
+	// the PG's minimum read point.
+	reads map[redo.LSN]int
+}
+
+// PGMRPL reports the PG's minimum read point: no read of the PG that is in
+// progress, here or on a replica, reads below it, so storage may coalesce
+// and collect below it (SIGMOD'18 §3.1).
+func (p *PG) PGMRPL(vdl, replicas redo.LSN) redo.LSN {
+	m := min(vdl, replicas)
+	for rp := range p.reads {
+		m = min(m, rp)
+	}
+	return m
 }
 
 // PGCL reports the protection group complete LSN: the highest LSN such that
@@ -87,7 +108,10 @@ type Volume struct {
 	vdlAt  sim.Time   // when VDL last moved
 	cpls   []redo.LSN // CPLs above VDL, in order
 	active []redo.PGID // PGs with outstanding records (sorted)
-	stats  Stats
+	// replicaMRP is the lowest read point the replicas reported.
+	replicaMRP redo.LSN
+	hbArmed    bool
+	stats      Stats
 }
 
 // Stats counts the driver's work.
@@ -103,7 +127,68 @@ type Stats struct {
 // New returns a driver for a volume whose LSNs start after start (NoLSN
 // for a new volume), at volume epoch epoch.
 func New(cfg Config, self sim.NodeID, stream uint8, epoch uint64, start redo.LSN) *Volume {
-	return &Volume{cfg: cfg, self: self, stream: stream, epoch: epoch, next: start + 1, lastV: start, vcl: start, vdl: start}
+	return &Volume{cfg: cfg, self: self, stream: stream, epoch: epoch, next: start + 1, lastV: start, vcl: start, vdl: start, replicaMRP: ^redo.LSN(0)}
+}
+
+// SetReplicaReadPoint records the lowest read point the replicas hold.
+func (v *Volume) SetReplicaReadPoint(l redo.LSN) { v.replicaMRP = l }
+
+// ReadStarted and ReadDone track the writer's own page reads at read point
+// rp in PG pg, which hold back the PG's minimum read point.
+func (v *Volume) ReadStarted(pg redo.PGID, rp redo.LSN) {
+	if p := v.PG(pg); p != nil {
+		if p.reads == nil {
+			p.reads = map[redo.LSN]int{}
+		}
+		p.reads[rp]++
+	}
+}
+
+// ReadDone ends a read ReadStarted counted.
+func (v *Volume) ReadDone(pg redo.PGID, rp redo.LSN) {
+	if p := v.PG(pg); p != nil && p.reads[rp] > 0 {
+		if p.reads[rp]--; p.reads[rp] == 0 {
+			delete(p.reads, rp)
+		}
+	}
+}
+
+// MinReadPoint reports the PGMRPL the writer would send pg now.
+func (v *Volume) MinReadPoint(pg redo.PGID) redo.LSN {
+	if p := v.PG(pg); p != nil {
+		return p.PGMRPL(v.vdl, v.replicaMRP)
+	}
+	return v.vdl
+}
+
+// Start arms the driver's heartbeat.
+func (v *Volume) Start(env wire.Env) { v.armHeartbeat(env) }
+
+func (v *Volume) armHeartbeat(env wire.Env) {
+	if v.hbArmed || v.cfg.HeartbeatInterval <= 0 {
+		return
+	}
+	v.hbArmed = true
+	env.After(v.cfg.HeartbeatInterval, wire.Msg{Kind: wire.Timer, From: v.self, To: v.self, N: AlarmHeartbeat})
+}
+
+// heartbeat tells the segments of each PG whose VDL or PGMRPL moved since
+// a write last carried them.
+func (v *Volume) heartbeat(env wire.Env) {
+	v.hbArmed = false
+	for _, p := range v.pgs {
+		mrpl := p.PGMRPL(v.vdl, v.replicaMRP)
+		if p.toldVDL == v.vdl && p.toldMRPL == mrpl {
+			continue
+		}
+		p.toldVDL, p.toldMRPL = v.vdl, mrpl
+		for _, mem := range p.Members {
+			v.stats.MessagesSent++
+			env.Send(wire.Msg{Kind: wire.Heartbeat, From: v.self, To: mem.Node, PG: p.ID, Seg: mem.Seg,
+				VolEpoch: v.epoch, MemEpoch: p.Quorum.Epoch(), A: v.vdl, B: mrpl})
+		}
+	}
+	v.armHeartbeat(env)
 }
 
 // AddPG adds a protection group whose PG chain ends at last. members must
@@ -217,6 +302,8 @@ func (v *Volume) Handle(env wire.Env, m *wire.Msg) bool {
 			v.flush(env, v.PG(m.PG))
 		case AlarmRetry:
 			v.retry(env, v.PG(m.PG))
+		case AlarmHeartbeat:
+			v.heartbeat(env)
 		}
 	case wire.WriteAck:
 		return v.ack(env, m)
@@ -242,7 +329,11 @@ func (v *Volume) flush(env wire.Env, p *PG) {
 func (v *Volume) send(env wire.Env, p *PG, mem Member, b *redo.Batch) {
 	v.stats.MessagesSent++
 	v.stats.BytesSent += int64(b.Size())
-	env.Send(wire.Msg{Kind: wire.Write, From: v.self, To: mem.Node, PG: p.ID, Seg: mem.Seg, VolEpoch: v.epoch, Batch: b})
+	mrpl := p.PGMRPL(v.vdl, v.replicaMRP)
+	p.toldVDL, p.toldMRPL = v.vdl, mrpl
+	env.Send(wire.Msg{Kind: wire.Write, From: v.self, To: mem.Node, PG: p.ID, Seg: mem.Seg,
+		VolEpoch: v.epoch, MemEpoch: p.Quorum.Epoch(), A: v.vdl, B: mrpl, Batch: b})
+	v.armHeartbeat(env)
 }
 
 func (v *Volume) armRetry(env wire.Env, p *PG) {
