@@ -227,9 +227,12 @@ func (l *Lab) restart(target string) (string, error) {
 }
 
 // abandonOn fails the statements running on instances that just crashed:
-// their clients lose the connection.
+// their clients lose the connection, and with it any open transaction.
 func (l *Lab) abandonOn(names []string) {
 	for _, con := range l.consoles {
+		for _, n := range names {
+			delete(con.sessions, n)
+		}
 		st := con.running
 		if st == nil {
 			continue

@@ -7,8 +7,8 @@ import (
 	"aurora-lab/engine/internal/cluster"
 	"aurora-lab/engine/internal/db"
 	"aurora-lab/engine/internal/quorum"
-	"aurora-lab/engine/internal/volume"
 	"aurora-lab/engine/internal/storage"
+	"aurora-lab/engine/internal/volume"
 	"aurora-lab/engine/internal/wire"
 )
 
@@ -83,9 +83,9 @@ type VolumeState struct {
 type PGState struct {
 	ID      uint32        `json:"id"`
 	PGCL    uint64        `json:"pgcl"`
-	State   string        `json:"state"` // read-write, read-only, unavailable
+	State   string        `json:"state"`  // read-write, read-only, unavailable
 	Quorum  string        `json:"quorum"` // the quorum rule and epoch, in words
-	Up      int           `json:"up"`    // members up
+	Up      int           `json:"up"`     // members up
 	Members []MemberState `json:"members"`
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 
+	"aurora-lab/engine/internal/backup"
 	"aurora-lab/engine/internal/db"
 	"aurora-lab/engine/internal/quorum"
 	"aurora-lab/engine/internal/redo"
@@ -41,6 +42,7 @@ type Cluster struct {
 
 	Storage   []*storage.Node
 	Instances []*db.Instance
+	Backup    *backup.Node
 	pgs       []pgInfo // the volume's protection groups, from pg1
 	// volEpoch is the volume epoch the control plane last handed out; a
 	// recovery takes the next one.
@@ -77,15 +79,25 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{cfg: cfg, rand: sim.NewRand(cfg.Seed), traceSum: 14695981039346656037, volEpoch: 1}
-	// Storage nodes first: a1 a2 b1 b2 c1 c2 with two per AZ.
+	// Storage nodes first: a1 a2 b1 b2 c1 c2 with two per AZ, then the
+	// backup store (the model's S3), a regional service outside the AZs.
+	nodes := 3 * cfg.NodesPerAZ
+	bk := sim.NodeID(nodes)
 	for az := range AZs {
 		for i := 1; i <= cfg.NodesPerAZ; i++ {
 			id := c.addNode(AZs[az]+strconv.Itoa(i), uint8(az))
-			n := storage.NewNode(id, c.names[id], AZs[az], storage.Config{PersistLatency: cfg.PersistLatency})
+			n := storage.NewNode(id, c.names[id], AZs[az], storage.Config{
+				PersistLatency: cfg.PersistLatency, HasBackup: true, Backup: bk,
+			})
 			c.handlers[id] = n
 			c.Storage = append(c.Storage, n)
 		}
 	}
+	if id := c.addNode("backup", uint8(len(AZs))); id != bk {
+		panic("cluster: backup node misplaced")
+	}
+	c.Backup = backup.New(bk, "backup")
+	c.handlers[bk] = c.Backup
 	// Instances: writers w1.. then replicas r1.., spread over the AZs.
 	k := 0
 	for i := 1; i <= cfg.Writers; i++ {
@@ -105,6 +117,9 @@ func New(cfg Config) (*Cluster, error) {
 	}, c.azOf)
 	for pg := 1; pg <= cfg.PGs; pg++ {
 		c.addPG()
+	}
+	for _, n := range c.Storage {
+		n.Start(c)
 	}
 	// The writers format their pages of the new volume.
 	first := true
@@ -259,6 +274,7 @@ func (c *Cluster) addPG() redo.PGID {
 	pg := redo.PGID(len(c.pgs) + 1)
 	var members []volume.Member
 	var ids [quorum.Replicas]quorum.Member
+	var nodes [quorum.Replicas]*storage.Node
 	per := c.cfg.NodesPerAZ
 	for az := range AZs {
 		for j := range 2 {
@@ -266,12 +282,21 @@ func (c *Cluster) addPG() redo.PGID {
 			n := c.Storage[az*per+idx]
 			c.segSeq++
 			seg := c.segSeq
-			n.AddSegment(seg, pg, true)
+			nodes[len(members)] = n
 			ids[len(members)] = quorum.Member(seg)
 			members = append(members, volume.Member{Seg: seg, Node: n.ID, Name: n.Name, Full: true})
 		}
 	}
 	q := quorum.Standard(1, ids)
+	peers := make([]wire.Peer, len(members))
+	for i, m := range members {
+		peers[i] = wire.Peer{Seg: m.Seg, Node: m.Node, Full: m.Full}
+	}
+	// A PG added as the volume grows joins the background work its nodes
+	// already run.
+	for i, n := range nodes {
+		n.Place(storage.Placement{Seg: members[i].Seg, PG: pg, Full: members[i].Full, Quorum: q, Peers: peers})
+	}
 	c.pgs = append(c.pgs, pgInfo{members: members, q: q})
 	for _, in := range c.Instances {
 		if in.Vol != nil {
@@ -497,8 +522,11 @@ func (c *Cluster) Restart(target string) ([]string, error) {
 		c.net.SetUp(id, true)
 		c.inc[id]++
 		done = append(done, c.names[id])
-		if in, ok := c.handlers[id].(*db.Instance); ok {
-			c.restartInstance(in)
+		switch h := c.handlers[id].(type) {
+		case *db.Instance:
+			c.restartInstance(h)
+		case *storage.Node:
+			h.Restart(c)
 		}
 	}
 	if len(done) > 0 {

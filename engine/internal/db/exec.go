@@ -334,8 +334,7 @@ func (in *Instance) begin(env wire.Env, r *request) (Outcome, error) {
 		return Outcome{}, sql.ErrorAt(stmtPos(r.stmt), sql.CodeNotSupported,
 			"a transaction is already open; COMMIT or ROLLBACK it first")
 	}
-	in.txnSeq++
-	t := &Txn{ID: in.txnSeq*maxStreams + uint64(in.Stream), sess: r.sess, explicit: true, state: txnActive, started: env.Now()}
+	t := &Txn{ID: in.newTxnID(), sess: r.sess, explicit: true, state: txnActive, started: env.Now()}
 	if in.Role == Writer {
 		in.txns[t.ID] = t
 	}
@@ -345,9 +344,27 @@ func (in *Instance) begin(env wire.Env, r *request) (Outcome, error) {
 
 // newTxn starts the implicit transaction of an autocommit statement.
 func (in *Instance) newTxn(env wire.Env, r *request) *Txn {
+	return &Txn{ID: in.newTxnID(), sess: r.sess, state: txnActive, started: env.Now()}
+}
+
+// newTxnID returns a transaction id no transaction of the volume ever had:
+// the next LSN (which only grows, across crashes and failovers too) in the
+// high bits, a counter of transactions started since, and the writer
+// stream in the low four bits, where readers find which transaction page
+// lists it.
+func (in *Instance) newTxnID() uint64 {
+	next := uint64(1)
+	if in.Vol != nil {
+		next = uint64(in.Vol.NextLSN())
+	}
+	if next != in.txnBase {
+		in.txnBase, in.txnSeq = next, 0
+	}
 	in.txnSeq++
-	t := &Txn{ID: in.txnSeq*maxStreams + uint64(in.Stream), sess: r.sess, state: txnActive, started: env.Now()}
-	return t
+	if in.txnSeq >= 1<<16 {
+		panic("db: more than 65535 transactions began between two LSN allocations")
+	}
+	return next<<20 | in.txnSeq<<4 | uint64(in.Stream)
 }
 
 func (in *Instance) commit(env wire.Env, r *request) (Outcome, error) {

@@ -98,7 +98,8 @@ type Instance struct {
 	dirs  map[redo.PageID]*dirIndex
 
 	txns    map[uint64]*Txn // transactions not yet durable or rolled back
-	txnSeq  uint64
+	txnSeq  uint64 // transactions begun since NextLSN was txnBase
+	txnBase uint64
 	forUpd  map[lockKey]uint64 // FOR UPDATE row locks → transaction
 	reqs    []*request         // requests in progress, in arrival order
 	reqSeq  uint64
@@ -109,10 +110,10 @@ type Instance struct {
 	followers []followerRP
 
 	// replica state
-	vdl       redo.LSN       // the VDL the instance reads at (replica: as streamed)
-	pending   []redo.Record  // streamed records above the applied VDL
-	vdlAt     sim.Time       // when the writer reached the VDL last applied
-	streamBuf []redo.Record  // writer: records waiting to be streamed
+	vdl       redo.LSN      // the VDL the instance reads at (replica: as streamed)
+	pending   []redo.Record // streamed records above the applied VDL
+	vdlAt     sim.Time      // when the writer reached the VDL last applied
+	streamBuf []redo.Record // writer: records waiting to be streamed
 	streamArm bool
 	lag       []sim.Time // replica: lag samples, newest last (bounded)
 
@@ -250,12 +251,12 @@ func (in *Instance) Handle(env wire.Env, m *wire.Msg) {
 type reqState uint8
 
 const (
-	reqRunning  reqState = iota
-	reqPages             // pages being read
-	reqLock              // another transaction's row
-	reqLAL               // the LSN allocation limit
-	reqDurable           // its commit record to become durable
-	reqRecovering        // the instance to finish crash recovery
+	reqRunning    reqState = iota
+	reqPages               // pages being read
+	reqLock                // another transaction's row
+	reqLAL                 // the LSN allocation limit
+	reqDurable             // its commit record to become durable
+	reqRecovering          // the instance to finish crash recovery
 	reqFinished
 )
 

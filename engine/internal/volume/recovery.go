@@ -42,7 +42,13 @@ type Recovery struct {
 	ended   sim.Time
 
 	vcl, vdl, truncEnd redo.LSN
-	stats              RecoveryStats
+	// prior are the truncation ranges of earlier recoveries the segments
+	// reported, sent along so a segment that missed one learns it.
+	prior []wire.Truncation
+	// stale is set when a segment holds a newer volume epoch: another
+	// recovery overtook this one.
+	stale bool
+	stats RecoveryStats
 }
 
 // RecoveryStats counts what a recovery did.
@@ -142,7 +148,10 @@ func (r *Recovery) send(env wire.Env) {
 				if r.phase == phaseRepair && p.ready {
 					continue
 				}
-				body = &wire.Truncate{Range: wire.Truncation{Epoch: r.epoch, From: r.vdl + 1, To: r.truncEnd}, VDL: r.vdl}
+				body = &wire.TruncateAll{
+					Truncate: wire.Truncate{Range: wire.Truncation{Epoch: r.epoch, From: r.vdl + 1, To: r.truncEnd}, VDL: r.vdl},
+					Prior:    r.prior,
+				}
 			default:
 				return
 			}
@@ -157,7 +166,7 @@ func (r *Recovery) send(env wire.Env) {
 // Handle takes a message for the recovery and reports whether recovery has
 // just finished.
 func (r *Recovery) Handle(env wire.Env, m *wire.Msg) bool {
-	if r.phase == phaseDone {
+	if r.phase == phaseDone || r.stale {
 		return false
 	}
 	if m.Kind == wire.Timer && m.N == AlarmRecovery {
@@ -185,6 +194,13 @@ func (r *Recovery) Handle(env wire.Env, m *wire.Msg) bool {
 			}
 		}
 	case *wire.TruncateDone:
+		if body.Epoch > r.epoch {
+			if !r.stale {
+				r.stale = true
+				env.Note(wire.Note{Kind: "recovery", Text: fmt.Sprintf("recovery at epoch %d stopped: a segment holds epoch %d, a newer recovery's", r.epoch, body.Epoch)})
+			}
+			return false
+		}
 		if body.Epoch != r.epoch {
 			return false
 		}
@@ -273,6 +289,16 @@ func (r *Recovery) compute(env wire.Env) {
 	}
 	// A record inside a range an earlier recovery truncated is annulled,
 	// even on a segment that has not heard of that recovery yet.
+	slices.SortFunc(truncs, func(a, b wire.Truncation) int {
+		switch {
+		case a.Epoch != b.Epoch:
+			return int(a.Epoch) - int(b.Epoch)
+		case a.From != b.From:
+			return cmpLSN(a.From, b.From)
+		}
+		return cmpLSN(a.To, b.To)
+	})
+	r.prior = slices.Compact(truncs)
 	annulled := func(l redo.LSN) bool {
 		return slices.ContainsFunc(truncs, func(t wire.Truncation) bool { return l >= t.From && l <= t.To })
 	}
@@ -362,6 +388,7 @@ func (r *Recovery) checkRepaired(env wire.Env) {
 func (r *Recovery) Open(cfg Config, stream uint8) *Volume {
 	v := New(cfg, r.self, stream, r.epoch, r.truncEnd)
 	v.vdl, v.vcl, v.lastV = r.vdl, r.vdl, r.vdl
+	v.lalBase = r.truncEnd
 	v.vdlAt = r.ended
 	for _, p := range r.pgs {
 		pg := v.AddPG(p.ID, p.Quorum, p.Members, p.head)
@@ -373,4 +400,14 @@ func (r *Recovery) Open(cfg Config, stream uint8) *Volume {
 	// The first new record's volume backlink points at VDL; the LSNs in
 	// between are the truncation range, annulled everywhere.
 	return v
+}
+
+func cmpLSN(a, b redo.LSN) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

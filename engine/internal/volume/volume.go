@@ -62,7 +62,7 @@ type PG struct {
 	Members []Member
 	scl     [quorum.MaxMembers]uint64 // per slot, the latest SCL it reported
 	pgcl    redo.LSN
-	last    redo.LSN   // the PG's last allocated LSN (its PG backlink head)
+	last    redo.LSN    // the PG's last allocated LSN (its PG backlink head)
 	pending *redo.Batch // records waiting for the boxcar to leave
 	// outstanding are the PG's allocated LSNs above PGCL, in order.
 	outstanding []redo.LSN
@@ -105,9 +105,12 @@ type Volume struct {
 	lastV  redo.LSN // the volume backlink head
 	vcl    redo.LSN
 	vdl    redo.LSN
-	vdlAt  sim.Time   // when VDL last moved
-	cpls   []redo.LSN // CPLs above VDL, in order
+	vdlAt  sim.Time    // when VDL last moved
+	cpls   []redo.LSN  // CPLs above VDL, in order
 	active []redo.PGID // PGs with outstanding records (sorted)
+	// lalBase is the end of the last truncation range: LSNs up to it are
+	// durable or annulled.
+	lalBase redo.LSN
 	// replicaMRP is the lowest read point the replicas reported.
 	replicaMRP redo.LSN
 	hbArmed    bool
@@ -239,9 +242,12 @@ func (v *Volume) LAL() uint64 { return v.cfg.LAL }
 // Stats reports the driver's counters.
 func (v *Volume) Stats() Stats { return v.stats }
 
-// CanAllocate reports whether n more LSNs fit under VDL + LAL.
+// CanAllocate reports whether n more LSNs fit under VDL + LAL. After a
+// recovery, the truncated range above the recovered VDL holds no record
+// and never will, so the limit counts from the range's end until VDL
+// passes it.
 func (v *Volume) CanAllocate(n int) bool {
-	return v.cfg.LAL == 0 || uint64(v.next)+uint64(n)-1 <= uint64(v.vdl)+v.cfg.LAL
+	return v.cfg.LAL == 0 || uint64(v.next)+uint64(n)-1 <= uint64(max(v.vdl, v.lalBase))+v.cfg.LAL
 }
 
 // Append allocates LSNs for one mini-transaction, fills in the backlinks,

@@ -85,12 +85,12 @@ const (
 	RejectStaleVolumeEpoch = iota + 1
 	RejectStaleMemberEpoch
 	RejectNotMember
-	RejectTruncated    // the records fall in a truncation range
-	RejectAboveSCL     // the read point is above the segment's SCL
-	RejectCollected    // the read point is below what the segment keeps
-	RejectCorrupt      // the data failed its checksum
-	RejectNotFull      // a tail segment holds no pages
-	RejectNotHydrated  // a new segment is still being filled
+	RejectTruncated   // the records fall in a truncation range
+	RejectAboveSCL    // the read point is above the segment's SCL
+	RejectCollected   // the read point is below what the segment keeps
+	RejectCorrupt     // the data failed its checksum
+	RejectNotFull     // a tail segment holds no pages
+	RejectNotHydrated // a new segment is still being filled
 )
 
 var rejectNames = [...]string{"", "stale volume epoch", "stale membership epoch", "not a member",

@@ -1,0 +1,362 @@
+package storage
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+
+	"aurora-lab/engine/internal/page"
+	"aurora-lab/engine/internal/redo"
+	"aurora-lab/engine/internal/wire"
+)
+
+// coalesceRound is pipeline step 5 (SIGMOD'17 §3.3): full segments apply
+// their records to the base pages, up to min(PGMRPL, SCL, known VDL).
+// Never above PGMRPL, because a reader at the minimum read point still
+// needs the versions in between (SIGMOD'17 §4.2.3, M12); never above the
+// VDL, because only durable records are final; never above the SCL,
+// because the page chain must be complete. Tail segments keep log only
+// (SIGMOD'18 §4.2).
+func (n *Node) coalesceRound(env wire.Env) {
+	for _, s := range n.segs {
+		if s.Full && s.hydrated && !s.retired {
+			n.coalesce(env, s)
+		}
+	}
+	if n.vdlDirty {
+		n.saveNode()
+	}
+}
+
+// coalesce advances s's bases and returns how many records it applied.
+func (n *Node) coalesce(env wire.Env, s *Segment) int {
+	t := min(s.pgmrpl, s.SCL(), n.knownVDL)
+	if t <= s.coalesced {
+		return 0
+	}
+	var touched []StoredPage // the new bases, by page ID
+	last, applied := s.coalesced, 0
+	i, _ := s.find(s.coalesced + 1)
+scan:
+	for ; i < len(s.log) && s.log[i].Rec.LSN <= t; i++ {
+		sr := &s.log[i]
+		if recordSum(&sr.Rec) != sr.Sum {
+			n.foundBad(env, s, badItem{lsn: sr.Rec.LSN}, "coalesce")
+			break
+		}
+		if id := sr.Rec.Page; id != 0 {
+			k, ok := slices.BinarySearchFunc(touched, id, func(p StoredPage, id redo.PageID) int { return cmpU64(uint64(p.Page.ID), uint64(id)) })
+			if !ok {
+				var p *page.Page
+				if j, ok := s.findBase(id); ok {
+					b := s.bases[j]
+					if b.Page.Checksum() != b.Sum {
+						n.foundBad(env, s, badItem{page: id}, "coalesce")
+						break scan
+					}
+					p = b.Page.Clone()
+				} else {
+					p = page.New(id)
+				}
+				touched = slices.Insert(touched, k, StoredPage{Page: p})
+			}
+			if err := touched[k].Page.Apply(&sr.Rec); err != nil {
+				panic("storage: " + n.Name + " s" + strconv.FormatUint(uint64(s.ID), 10) + ": coalescing below SCL " +
+					s.SCL().String() + ": " + err.Error())
+			}
+		}
+		last = sr.Rec.LSN
+		applied++
+	}
+	if applied == 0 {
+		return 0
+	}
+	for k := range touched {
+		p := &touched[k]
+		p.Sum = p.Page.Checksum()
+		if j, ok := s.findBase(p.Page.ID); ok {
+			s.bases[j] = *p
+		} else {
+			s.bases = slices.Insert(s.bases, j, *p)
+		}
+	}
+	if len(touched) > 0 {
+		n.chg = Change{Kind: ChangePages, Seg: s.ID, Pages: touched}
+		n.store.Write(&n.chg)
+		n.chg = Change{}
+	}
+	s.coalesced = last
+	n.saveMeta(s)
+	n.stats.Coalesced += int64(applied)
+	return applied
+}
+
+// stageRound is pipeline step 6: each segment sends the backup store the
+// durable records (at or below the known VDL, and gap-free) it has not yet
+// seen staged. Stage: A = the LSN the batch continues from — the backup
+// store must already hold the PG's records up to it — and Batch the
+// records above it. StageAck: A = the highest LSN the store holds for the
+// PG, N = how many records of this batch it kept. Every segment of the PG
+// stages; a segment whose batch added something goes on at once with the
+// next, the others wait for the next round, so one segment soon does the
+// work and the rest only learn how far the store is.
+func (n *Node) stageRound(env wire.Env) {
+	if !n.cfg.HasBackup {
+		return
+	}
+	for _, s := range n.segs {
+		n.stage(env, s)
+	}
+}
+
+// stage sends s's next Stage batch, if it has one.
+func (n *Node) stage(env wire.Env, s *Segment) {
+	if s.retired || !s.hydrated {
+		return
+	}
+	from := max(s.staged, s.floor(0))
+	upto := min(n.knownVDL, s.SCL())
+	if upto <= from {
+		return
+	}
+	i, _ := s.find(from + 1)
+	var b *redo.Batch
+	for k := 0; i < len(s.log) && s.log[i].Rec.LSN <= upto && k < n.cfg.StageBatchRecords; i++ {
+		sr := &s.log[i]
+		if recordSum(&sr.Rec) != sr.Sum {
+			n.foundBad(env, s, badItem{lsn: sr.Rec.LSN}, "staging")
+			break
+		}
+		if b == nil {
+			b = &redo.Batch{PG: s.PG, Records: make([]redo.Record, 0, min(64, n.cfg.StageBatchRecords))}
+		}
+		b.Add(sr.Rec)
+		k++
+	}
+	if b == nil {
+		return
+	}
+	env.Send(wire.Msg{Kind: wire.Stage, From: n.ID, To: n.cfg.Backup, PG: s.PG, Seg: s.ID, VolEpoch: n.cleanEpoch, A: from, Batch: b})
+}
+
+// stageAck takes the backup store's high-water mark for the PG, and goes on
+// staging if this segment's batch was the one that moved it.
+func (n *Node) stageAck(env wire.Env, m *wire.Msg) {
+	s := n.lookup(m.PG, m.Seg)
+	if s == nil {
+		return
+	}
+	n.stats.Staged += m.N
+	if m.A > s.staged {
+		s.staged = m.A // written lazily, with the next metadata change
+		s.metaDirty = true
+	}
+	if m.N > 0 && n.cfg.HasBackup {
+		n.stage(env, s)
+	}
+}
+
+// gcRound is pipeline step 7: drop hot-log records that are in the bases
+// and staged. A full segment keeps every record above its coalesced LSN,
+// which is at most PGMRPL, so no version a read at or above PGMRPL needs
+// is ever dropped (M12); base pages are the only older versions kept. A
+// tail segment drops staged records below PGMRPL and the known VDL.
+func (n *Node) gcRound(env wire.Env) {
+	for _, s := range n.segs {
+		if s.retired {
+			continue
+		}
+		n.collect(env, s)
+	}
+	if n.vdlDirty {
+		n.saveNode()
+	}
+}
+
+// collect runs GC on s and returns how many records it dropped.
+func (n *Node) collect(_ wire.Env, s *Segment) int {
+	var g redo.LSN
+	if s.Full {
+		if !s.hydrated {
+			return 0
+		}
+		g = min(s.coalesced, s.staged)
+	} else {
+		g = min(s.staged, s.pgmrpl, n.knownVDL, s.SCL())
+	}
+	i, _ := s.find(g + 1) // log[:i] are the records at or below g
+	if i == 0 {
+		if s.metaDirty {
+			n.saveMeta(s) // the lazily written watermarks
+		}
+		return 0
+	}
+	for j := range i {
+		r := &s.log[j].Rec
+		if c := &s.chains[r.Stream]; r.LSN > c.floor {
+			c.floor = r.LSN
+		}
+	}
+	last := s.log[i-1].Rec.LSN
+	s.bad = slices.DeleteFunc(s.bad, func(b badItem) bool { return b.page == 0 && b.lsn <= last })
+	s.log = slices.Delete(s.log, 0, i)
+	s.collected = last
+	n.chg = Change{Kind: ChangeDrop, Seg: s.ID, From: redo.NoLSN, To: last}
+	n.store.Write(&n.chg)
+	n.chg = Change{}
+	n.saveMeta(s)
+	n.stats.Collected += int64(i)
+	return i
+}
+
+// scrubRound is pipeline step 8 (SIGMOD'18 §2.1, "scrub"): check a slice
+// of the node's stored records and base pages against the checksums taken
+// when they were written, moving on from where the last round stopped.
+func (n *Node) scrubRound(env wire.Env) {
+	budget := n.cfg.ScrubBatch
+	for k := 0; k < len(n.segs) && budget > 0; k++ {
+		i := n.scrubSeg % len(n.segs)
+		if n.scrub(env, n.segs[i], &budget) {
+			n.scrubSeg = i + 1
+		}
+	}
+}
+
+// scrub checks s from its cursors until the budget is spent, and reports
+// whether it finished a pass over s.
+func (n *Node) scrub(env wire.Env, s *Segment, budget *int) bool {
+	// scrubPage is 0 while scrub walks the log, then one more than the
+	// next page to check.
+	if s.scrubPage == 0 {
+		i, _ := s.find(s.scrubLSN)
+		for ; i < len(s.log) && *budget > 0; i++ {
+			*budget--
+			n.stats.Scrubbed++
+			if sr := &s.log[i]; recordSum(&sr.Rec) != sr.Sum {
+				n.foundBad(env, s, badItem{lsn: sr.Rec.LSN}, "scrub")
+			}
+		}
+		if i < len(s.log) {
+			s.scrubLSN = s.log[i].Rec.LSN
+			return false
+		}
+		s.scrubPage = 1
+	}
+	j, _ := s.findBase(s.scrubPage - 1)
+	for ; j < len(s.bases) && *budget > 0; j++ {
+		*budget--
+		n.stats.Scrubbed++
+		if b := s.bases[j]; b.Page.Checksum() != b.Sum {
+			n.foundBad(env, s, badItem{page: b.Page.ID}, "scrub")
+		}
+	}
+	if j < len(s.bases) {
+		s.scrubPage = s.bases[j].Page.ID + 1
+		return false
+	}
+	s.scrubLSN, s.scrubPage = 0, 0
+	return true
+}
+
+// foundBad records damage found by scrub, a read or a background step,
+// and asks a peer for a good copy: at once when the damage is news, and
+// again on every scrub pass until it is repaired.
+func (n *Node) foundBad(env wire.Env, s *Segment, it badItem, by string) {
+	news := s.markBad(it)
+	if news {
+		n.stats.CorruptFound++
+		what := "record " + it.lsn.String()
+		if it.page != 0 {
+			what = "base page " + it.page.String()
+		}
+		n.note(env, "corruption", s.PG, "s%d %s failed its checksum (found by %s)", s.ID, what, by)
+	}
+	if news || by == "scrub" {
+		n.askRepair(env, s, it)
+	}
+}
+
+// askRepair sends Repair for one damaged item to a peer that can have a
+// good copy: any peer for a record, a full peer for a page. Control:
+// Seg = the peer's segment, N = the asking segment, A = for a page, the
+// version wanted (the asker's coalesced LSN).
+func (n *Node) askRepair(env wire.Env, s *Segment, it badItem) {
+	var cands [16]int
+	k := 0
+	for i, p := range s.peers {
+		if (it.page == 0 || p.Full) && k < len(cands) {
+			cands[k] = i
+			k++
+		}
+	}
+	if k == 0 {
+		return
+	}
+	p := s.peers[cands[env.Rand().IntN(k)]]
+	req := &wire.Repair{Page: it.page}
+	if it.page == 0 {
+		req.LSNs = []redo.LSN{it.lsn}
+	}
+	env.Send(wire.Msg{
+		Kind: wire.Control, From: n.ID, To: p.Node, PG: s.PG, Seg: p.Seg, N: int64(s.ID),
+		VolEpoch: n.cleanEpoch, MemEpoch: s.quorum.Epoch(), A: s.coalesced, Body: req,
+	})
+}
+
+// Errors of Corrupt.
+var (
+	ErrNoSegment = errors.New("storage: no segment of that protection group on the node")
+	ErrEmpty     = errors.New("storage: the segment holds nothing to damage")
+)
+
+// Corrupt damages one stored item of the node's segment of pg, as a disk
+// fault would: the copy on disk changes and no longer matches its
+// checksum. The choice is deterministic: the lowest record above the
+// coalesced LSN (the next to be coalesced, which blocks coalescing until it
+// is repaired); else the base page with the lowest ID; else the lowest
+// record. Scrub finds the damage; reads that need it are refused.
+func (n *Node) Corrupt(pg redo.PGID) error {
+	s := n.Segment(pg)
+	if s == nil {
+		return ErrNoSegment
+	}
+	i, _ := s.find(s.coalesced + 1)
+	switch {
+	case i < len(s.log):
+	case len(s.bases) > 0:
+		b := s.bases[0]
+		p := b.Page.Clone()
+		if len(p.Rows) > 0 {
+			p.Rows[0].Value = damage(p.Rows[0].Value)
+		} else {
+			p.Header = damage(p.Header)
+		}
+		s.bases[0] = StoredPage{Page: p, Sum: b.Sum}
+		n.chg = Change{Kind: ChangePages, Seg: s.ID, Pages: s.bases[:1]}
+		n.store.Write(&n.chg)
+		n.chg = Change{}
+		return nil
+	case len(s.log) > 0:
+		i = 0
+	default:
+		return ErrEmpty
+	}
+	sr := s.log[i]
+	sr.Rec.Value = damage(sr.Rec.Value)
+	s.log[i] = sr
+	n.chg = Change{Kind: ChangeRecords, Seg: s.ID, Records: s.log[i : i+1]}
+	n.store.Write(&n.chg)
+	n.chg = Change{}
+	return nil
+}
+
+// damage returns a changed copy of b; b is shared with other copies and
+// must not change.
+func damage(b []byte) []byte {
+	if len(b) == 0 {
+		return []byte{0xa5}
+	}
+	c := slices.Clone(b)
+	c[0] ^= 0xff
+	return c
+}

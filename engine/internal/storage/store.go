@@ -1,0 +1,328 @@
+package storage
+
+import (
+	"slices"
+
+	"aurora-lab/engine/internal/page"
+	"aurora-lab/engine/internal/quorum"
+	"aurora-lab/engine/internal/redo"
+	"aurora-lab/engine/internal/wire"
+)
+
+// Store is a storage node's disk: the durable state that survives a crash.
+// The node writes every durable change through it, one [Change] at a time,
+// at the instant the simulated disk finishes the write, and reads it back
+// whole with Load when it comes back from a crash.
+//
+// The interface is small so that the browser can keep the state in
+// IndexedDB: wrap a [MemStore] in a [Journal], drain the journal once per
+// flush into one IndexedDB transaction, and at reload replay the stored
+// changes into a fresh MemStore with Write.
+type Store interface {
+	// Write makes c durable. The store must not keep c, nor any slice of
+	// it, after the call: it copies what it keeps. Records and pages are
+	// immutable, so the store may share their contents (keys, values,
+	// *page.Page) without copying.
+	Write(c *Change)
+	// Load returns the durable state. The caller owns the image's slices;
+	// pages in it are shared and must not be changed.
+	Load() Image
+}
+
+// ChangeKind says what a Change does.
+type ChangeKind uint8
+
+// Change kinds.
+const (
+	// ChangeNode replaces the node's metadata (Node).
+	ChangeNode ChangeKind = iota + 1
+	// ChangeSegment creates segment Seg or replaces its metadata (Meta).
+	ChangeSegment
+	// ChangeRecords adds Records to segment Seg's log. A record whose LSN
+	// the log already holds replaces the stored copy (a repair, or the
+	// damage an injected fault does).
+	ChangeRecords
+	// ChangeDrop removes segment Seg's records with LSN in [From, To]
+	// (garbage collection, truncation).
+	ChangeDrop
+	// ChangePages stores base pages of segment Seg (Pages), each replacing
+	// the page's older base. Pages are written out of place: a page in
+	// the store is never changed, only replaced.
+	ChangePages
+	// ChangeReset empties segment Seg's log and pages before a hydration
+	// installs a peer's copy.
+	ChangeReset
+)
+
+var changeNames = [...]string{"", "node", "segment", "records", "drop", "pages", "reset"}
+
+func (k ChangeKind) String() string {
+	if int(k) < len(changeNames) && k > 0 {
+		return changeNames[k]
+	}
+	return "change?"
+}
+
+// Change is one durable change to a node's state. Which fields matter
+// depends on Kind.
+type Change struct {
+	Kind     ChangeKind
+	Seg      uint32
+	Node     NodeMeta
+	Meta     SegmentMeta
+	Records  []StoredRecord
+	Pages    []StoredPage
+	From, To redo.LSN
+}
+
+// NodeMeta is the node-wide durable state: what it knows of the volume.
+type NodeMeta struct {
+	// VolEpoch is the volume epoch the node has accepted; it refuses
+	// writes of older epochs (SIGMOD'17 §4.3).
+	VolEpoch uint64
+	// CleanEpoch is the epoch up to which Truncations is complete: the
+	// node holds no record that a recovery up to it annulled.
+	CleanEpoch uint64
+	// KnownVDL is the highest VDL a writer of VolEpoch told the node. It is
+	// written lazily, so after a crash it may be lower than it was, which
+	// is always safe: every use of it is a bound.
+	KnownVDL redo.LSN
+	// Truncations are the truncation ranges of every epoch up to VolEpoch.
+	Truncations []wire.Truncation
+}
+
+// SegmentMeta is a segment's durable metadata. Watermarks that move often
+// (PGMRPL, Staged) are written lazily, with the next change that writes
+// the metadata; Coalesced and Collected are written with the change that
+// moves them.
+type SegmentMeta struct {
+	ID       uint32
+	PG       redo.PGID
+	Full     bool
+	Quorum   quorum.Membership
+	Peers    []wire.Peer
+	Hydrated bool
+	Retired  bool
+	// Floor is, per writer stream, the LSN the PG chain continues from:
+	// the last record collected, or the base a hydration installed.
+	Floor []redo.LSN
+	// Coalesced is the LSN up to which every record is applied to the base
+	// pages (full segments only).
+	Coalesced redo.LSN
+	// Collected is the highest LSN dropped from the log by GC.
+	Collected redo.LSN
+	Staged    redo.LSN
+	PGMRPL    redo.LSN
+}
+
+// StoredRecord is a record as it lies on disk, with the checksum taken
+// when it was persisted. Scrub compares the two.
+type StoredRecord struct {
+	Rec redo.Record
+	Sum uint32
+}
+
+// StoredPage is a base page as it lies on disk, with its checksum.
+type StoredPage struct {
+	Page *page.Page
+	Sum  uint32
+}
+
+// Image is the whole durable state of a node, as Load returns it.
+type Image struct {
+	Node     NodeMeta
+	Segments []SegmentImage // by segment ID
+}
+
+// SegmentImage is one segment's durable state.
+type SegmentImage struct {
+	Meta    SegmentMeta
+	Records []StoredRecord // in LSN order
+	Pages   []StoredPage   // in page order
+}
+
+// MemStore is a Store in memory: the model's disk. The zero MemStore is
+// empty and ready to use.
+type MemStore struct {
+	node NodeMeta
+	segs []memSeg // by ID
+}
+
+type memSeg struct {
+	meta  SegmentMeta
+	recs  []StoredRecord
+	pages []StoredPage
+}
+
+// NewMemStore returns an empty store.
+func NewMemStore() *MemStore { return &MemStore{} }
+
+func (s *MemStore) seg(id uint32, create bool) *memSeg {
+	i, ok := slices.BinarySearchFunc(s.segs, id, func(m memSeg, id uint32) int { return cmpU32(m.meta.ID, id) })
+	if ok {
+		return &s.segs[i]
+	}
+	if !create {
+		return nil
+	}
+	s.segs = slices.Insert(s.segs, i, memSeg{meta: SegmentMeta{ID: id}})
+	return &s.segs[i]
+}
+
+// Write implements Store.
+func (s *MemStore) Write(c *Change) {
+	switch c.Kind {
+	case ChangeNode:
+		s.node = cloneNodeMeta(c.Node)
+	case ChangeSegment:
+		m := s.seg(c.Seg, true)
+		m.meta = cloneSegmentMeta(c.Meta)
+		m.meta.ID = c.Seg
+	case ChangeRecords:
+		m := s.seg(c.Seg, true)
+		for _, r := range c.Records {
+			m.recs = putRecord(m.recs, r)
+		}
+	case ChangeDrop:
+		if m := s.seg(c.Seg, false); m != nil {
+			m.recs = dropRecords(m.recs, c.From, c.To)
+		}
+	case ChangePages:
+		m := s.seg(c.Seg, true)
+		for _, p := range c.Pages {
+			i, ok := slices.BinarySearchFunc(m.pages, p.Page.ID, func(q StoredPage, id redo.PageID) int { return cmpU64(uint64(q.Page.ID), uint64(id)) })
+			if ok {
+				m.pages[i] = p
+			} else {
+				m.pages = slices.Insert(m.pages, i, p)
+			}
+		}
+	case ChangeReset:
+		if m := s.seg(c.Seg, false); m != nil {
+			m.recs = m.recs[:0]
+			m.pages = m.pages[:0]
+		}
+	default:
+		panic("storage: unknown change kind " + c.Kind.String())
+	}
+}
+
+// Load implements Store.
+func (s *MemStore) Load() Image {
+	img := Image{Node: cloneNodeMeta(s.node)}
+	for _, m := range s.segs {
+		img.Segments = append(img.Segments, SegmentImage{
+			Meta:    cloneSegmentMeta(m.meta),
+			Records: slices.Clone(m.recs),
+			Pages:   slices.Clone(m.pages),
+		})
+	}
+	return img
+}
+
+// Changes returns the changes that rebuild the store's state from empty:
+// a compacted journal, for a browser to write as a checkpoint.
+func (s *MemStore) Changes() []Change {
+	out := []Change{{Kind: ChangeNode, Node: cloneNodeMeta(s.node)}}
+	for _, m := range s.segs {
+		out = append(out, Change{Kind: ChangeSegment, Seg: m.meta.ID, Meta: cloneSegmentMeta(m.meta)})
+		if len(m.recs) > 0 {
+			out = append(out, Change{Kind: ChangeRecords, Seg: m.meta.ID, Records: slices.Clone(m.recs)})
+		}
+		if len(m.pages) > 0 {
+			out = append(out, Change{Kind: ChangePages, Seg: m.meta.ID, Pages: slices.Clone(m.pages)})
+		}
+	}
+	return out
+}
+
+// Journal is a Store that passes every change on to another store and also
+// keeps a copy of it until drained: a browser drains it once per flush and
+// writes the changes to IndexedDB in one transaction.
+type Journal struct {
+	Store   Store
+	pending []Change
+}
+
+// NewJournal returns a journal in front of s.
+func NewJournal(s Store) *Journal { return &Journal{Store: s} }
+
+// Write implements Store.
+func (j *Journal) Write(c *Change) {
+	j.Store.Write(c)
+	j.pending = append(j.pending, cloneChange(c))
+}
+
+// Load implements Store.
+func (j *Journal) Load() Image { return j.Store.Load() }
+
+// Pending reports the number of changes not yet drained.
+func (j *Journal) Pending() int { return len(j.pending) }
+
+// Drain returns the changes written since the last Drain, oldest first, and
+// forgets them. The caller owns the slice.
+func (j *Journal) Drain() []Change {
+	out := j.pending
+	j.pending = nil
+	return out
+}
+
+func cloneChange(c *Change) Change {
+	d := *c
+	d.Node = cloneNodeMeta(c.Node)
+	d.Meta = cloneSegmentMeta(c.Meta)
+	d.Records = slices.Clone(c.Records)
+	d.Pages = slices.Clone(c.Pages)
+	return d
+}
+
+func cloneNodeMeta(m NodeMeta) NodeMeta {
+	m.Truncations = slices.Clone(m.Truncations)
+	return m
+}
+
+func cloneSegmentMeta(m SegmentMeta) SegmentMeta {
+	m.Peers = slices.Clone(m.Peers)
+	m.Floor = slices.Clone(m.Floor)
+	return m
+}
+
+// putRecord inserts r into recs (in LSN order), replacing a record with the
+// same LSN. The common case, a record above every other, is an append.
+func putRecord(recs []StoredRecord, r StoredRecord) []StoredRecord {
+	if n := len(recs); n == 0 || recs[n-1].Rec.LSN < r.Rec.LSN {
+		return append(recs, r)
+	}
+	i, ok := findStored(recs, r.Rec.LSN)
+	if ok {
+		recs[i] = r
+		return recs
+	}
+	return slices.Insert(recs, i, r)
+}
+
+// dropRecords removes the records with LSN in [from, to].
+func dropRecords(recs []StoredRecord, from, to redo.LSN) []StoredRecord {
+	i, _ := findStored(recs, from)
+	j := i
+	for j < len(recs) && recs[j].Rec.LSN <= to {
+		j++
+	}
+	return slices.Delete(recs, i, j)
+}
+
+func findStored(recs []StoredRecord, l redo.LSN) (int, bool) {
+	return slices.BinarySearchFunc(recs, l, func(r StoredRecord, l redo.LSN) int { return cmpU64(uint64(r.Rec.LSN), uint64(l)) })
+}
+
+func cmpU64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpU32(a, b uint32) int { return cmpU64(uint64(a), uint64(b)) }

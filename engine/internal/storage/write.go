@@ -1,0 +1,360 @@
+package storage
+
+import (
+	"strconv"
+
+	"aurora-lab/engine/internal/redo"
+	"aurora-lab/engine/internal/sim"
+	"aurora-lab/engine/internal/wire"
+)
+
+// receiveWrite is pipeline step 1 (SIGMOD'17 §3.3): check the write, learn
+// the writer's VDL and PGMRPL, and put the batch in the in-memory queue for
+// the disk. Nothing else happens before the ack.
+func (n *Node) receiveWrite(env wire.Env, m *wire.Msg) {
+	s := n.lookup(m.PG, m.Seg)
+	switch {
+	case s == nil || s.retired:
+		n.rejectWrite(env, m.From, m.PG, m.Seg, wire.RejectNotMember, 0)
+		return
+	case m.VolEpoch < n.volEpoch:
+		n.refusedStale(env, s, "write", m.VolEpoch, n.volEpoch)
+		n.rejectWrite(env, m.From, m.PG, s.ID, wire.RejectStaleVolumeEpoch, n.volEpoch)
+		return
+	case m.MemEpoch < s.quorum.Epoch():
+		n.refusedStale(env, s, "write", m.MemEpoch, s.quorum.Epoch())
+		n.rejectWrite(env, m.From, m.PG, s.ID, wire.RejectStaleMemberEpoch, s.quorum.Epoch())
+		return
+	}
+	b := m.Batch
+	if b != nil && len(b.Records) > 0 && n.anyTruncated(b.Records) {
+		n.rejectWrite(env, m.From, m.PG, s.ID, wire.RejectTruncated, n.volEpoch)
+		return
+	}
+	n.learn(env, s, m)
+	if b == nil || len(b.Records) == 0 {
+		return
+	}
+	n.enqueue(env, pending{kind: pendWrite, from: m.From, seg: s, batch: b, epoch: m.VolEpoch, memEpoch: m.MemEpoch}, b.Size())
+}
+
+// heartbeat learns the writer's VDL and PGMRPL when no write carried them.
+func (n *Node) heartbeat(env wire.Env, m *wire.Msg) {
+	s := n.lookup(m.PG, m.Seg)
+	if s == nil || m.VolEpoch < n.volEpoch {
+		return
+	}
+	n.learn(env, s, m)
+}
+
+// learn takes what a writer's message tells: its volume epoch, and — only
+// from a writer of the node's own, clean epoch — its VDL (A) and the PG's
+// minimum read point (B). A VDL heard from a newer epoch is not taken until
+// the node knows that epoch's truncations: a record a recovery annulled
+// must never sit below the known VDL, or coalescing would bake it into a
+// page.
+func (n *Node) learn(env wire.Env, s *Segment, m *wire.Msg) {
+	if m.VolEpoch > n.volEpoch {
+		n.raiseLock(env, m.VolEpoch, s, -1)
+	}
+	if m.VolEpoch != n.volEpoch || n.cleanEpoch != n.volEpoch {
+		return
+	}
+	if m.A > n.knownVDL {
+		n.knownVDL = m.A
+		n.vdlDirty = true
+	}
+	if m.B > s.pgmrpl {
+		s.pgmrpl = m.B
+		s.metaDirty = true
+	}
+}
+
+// raiseLock accepts volume epoch e, which a writer or a peer showed: from
+// now on writes of older epochs are refused. Epoch 1, the volume's first,
+// has no truncation, so a node that knew none is clean at it; for a later
+// epoch the node must learn the truncation ranges, and asks a peer of s
+// (peer is its index in s.peers, or -1 for any).
+func (n *Node) raiseLock(env wire.Env, e uint64, s *Segment, peer int) {
+	if e <= n.volEpoch {
+		return
+	}
+	n.volEpoch = e
+	if n.cleanEpoch == 0 && e >= 1 {
+		n.cleanEpoch = 1
+	}
+	n.saveNode()
+	if n.cleanEpoch < n.volEpoch {
+		n.note(env, "epoch", s.PG, "volume epoch %d seen, truncations known to epoch %d: asking peers", e, n.cleanEpoch)
+		n.pull(env, s, peer)
+	}
+}
+
+// pull asks a peer for the truncation ranges the node lacks: a Gossip
+// with the node's clean epoch, which a newer peer answers with its
+// truncation history. Pulls are spaced by half a gossip interval.
+func (n *Node) pull(env wire.Env, s *Segment, peer int) {
+	now := env.Now()
+	if now < n.pullAt {
+		return
+	}
+	if len(s.peers) == 0 {
+		s = nil
+		for _, o := range n.segs {
+			if len(o.peers) > 0 && !o.retired {
+				s = o
+				break
+			}
+		}
+		if s == nil {
+			return
+		}
+		peer = -1
+	}
+	n.pullAt = now + max(sim.Millisecond, n.cfg.GossipInterval/2)
+	if peer < 0 {
+		peer = env.Rand().IntN(len(s.peers))
+	}
+	n.sendGossip(env, s, peer)
+}
+
+// behind reports whether the node knows of a recovery whose truncation
+// ranges it has not learned.
+func (n *Node) behind() bool { return n.cleanEpoch < n.volEpoch }
+
+// installHistory takes truncation ranges that are complete up to epoch
+// clean (from a Truncate, a peer or a hydration), drops the records they
+// annul, and adopts the epoch. vdl is a VDL valid at that epoch.
+func (n *Node) installHistory(env wire.Env, pg redo.PGID, truncs []wire.Truncation, clean uint64, vdl redo.LSN, from string) {
+	dropped := 0
+	for _, t := range truncs {
+		dropped += n.addTruncation(t)
+	}
+	if clean < n.cleanEpoch {
+		n.saveNode()
+		return
+	}
+	was := n.cleanEpoch
+	n.cleanEpoch = clean
+	n.volEpoch = max(n.volEpoch, clean)
+	if n.cleanEpoch == n.volEpoch && vdl > n.knownVDL {
+		n.knownVDL = vdl
+	}
+	n.saveNode()
+	if clean > was && from != "recovery" {
+		n.note(env, "epoch", pg, "learned the truncations to volume epoch %d from %s (%d records dropped)", clean, from, dropped)
+	}
+}
+
+// addTruncation records a truncation range, durable at once, and drops the
+// records in it from every segment. It returns how many it dropped.
+func (n *Node) addTruncation(t wire.Truncation) int {
+	for _, h := range n.truncs {
+		if h == t {
+			return 0
+		}
+	}
+	n.truncs = append(n.truncs, t)
+	dropped := 0
+	for _, s := range n.segs {
+		// The range annuls what lies above the recovered VDL. Everything
+		// coalesced or staged lies at or below a VDL this node was told,
+		// so a range reaching down to it breaks the recovery's promise.
+		if t.From <= s.coalesced || t.From <= s.staged {
+			panic("storage: " + n.Name + " s" + strconv.FormatUint(uint64(s.ID), 10) + ": truncation [" +
+				t.From.String() + ", " + t.To.String() + "] of epoch " + strconv.FormatUint(t.Epoch, 10) +
+				" reaches below coalesced " + s.coalesced.String() + " or staged " + s.staged.String())
+		}
+		k := s.dropRange(t.From, t.To)
+		if k == 0 {
+			continue
+		}
+		dropped += k
+		s.rebuildChains()
+		n.chg = Change{Kind: ChangeDrop, Seg: s.ID, From: t.From, To: t.To}
+		n.store.Write(&n.chg)
+		n.chg = Change{}
+	}
+	n.stats.Truncated += int64(dropped)
+	return dropped
+}
+
+// truncated reports whether l lies in a truncation range.
+func (n *Node) truncated(l redo.LSN) bool {
+	for i := range n.truncs {
+		if t := &n.truncs[i]; l >= t.From && l <= t.To {
+			return true
+		}
+	}
+	return false
+}
+
+// anyTruncated reports whether any of recs (in LSN order) lies in a
+// truncation range.
+func (n *Node) anyTruncated(recs []redo.Record) bool {
+	lo, hi := recs[0].LSN, recs[len(recs)-1].LSN
+	for i := range n.truncs {
+		t := &n.truncs[i]
+		if hi < t.From || lo > t.To {
+			continue
+		}
+		for j := range recs {
+			if recs[j].LSN >= t.From && recs[j].LSN <= t.To {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (n *Node) rejectWrite(env wire.Env, to sim.NodeID, pg redo.PGID, seg uint32, why int64, epoch uint64) {
+	n.stats.WritesRejected++
+	env.Send(wire.Msg{
+		Kind: wire.WriteReject, From: n.ID, To: to, PG: pg, Seg: seg,
+		VolEpoch: n.volEpoch, N: why, A: redo.LSN(epoch),
+	})
+}
+
+// refusedStale counts a request refused for a stale epoch, and notes the
+// first refusal of each stale epoch per segment.
+func (n *Node) refusedStale(env wire.Env, s *Segment, what string, theirs, ours uint64) {
+	n.stats.StaleRefused++
+	if s.noted == theirs+1 {
+		return
+	}
+	s.noted = theirs + 1
+	n.note(env, "epoch", s.PG, "s%d refused a %s of stale epoch %d (holds %d)", s.ID, what, theirs, ours)
+}
+
+// enqueue puts a batch in the in-memory queue. The disk persists one batch
+// at a time, so a batch waits for the ones before it.
+func (n *Node) enqueue(env wire.Env, p pending, size int) {
+	now := env.Now()
+	d := n.cfg.PersistLatency + n.slow
+	if bw := n.cfg.DiskBytesPerSec; bw > 0 {
+		d += sim.Time(int64(size) * int64(sim.Second) / bw)
+	}
+	p.due = max(now, n.diskFree) + d
+	n.diskFree = p.due
+	n.queue = append(n.queue, p)
+	n.alarm(env, p.due-now, alarmPersist, nil)
+}
+
+// persistDue takes from the queue every batch the disk has finished.
+func (n *Node) persistDue(env wire.Env) {
+	now := env.Now()
+	for n.qhead < len(n.queue) && n.queue[n.qhead].due <= now {
+		p := n.queue[n.qhead]
+		n.queue[n.qhead] = pending{}
+		n.qhead++
+		switch p.kind {
+		case pendWrite:
+			n.persistWrite(env, &p)
+		case pendGossip:
+			n.persistGossip(env, &p)
+		case pendHydrate:
+			n.installHydrate(env, &p)
+		}
+	}
+	if n.qhead == len(n.queue) {
+		n.queue = n.queue[:0]
+		n.qhead = 0
+	} else if n.qhead >= 64 && 2*n.qhead >= len(n.queue) {
+		k := copy(n.queue, n.queue[n.qhead:])
+		clear(n.queue[k:])
+		n.queue = n.queue[:k]
+		n.qhead = 0
+	}
+}
+
+// persistWrite is pipeline step 2: the batch is on disk; add it to the hot
+// log and acknowledge with the segment's SCL. A recovery or membership
+// change that happened while the batch waited for the disk refuses it now.
+func (n *Node) persistWrite(env wire.Env, p *pending) {
+	s := p.seg
+	switch {
+	case s.retired:
+		n.rejectWrite(env, p.from, s.PG, s.ID, wire.RejectNotMember, 0)
+		return
+	case p.epoch < n.volEpoch:
+		n.rejectWrite(env, p.from, s.PG, s.ID, wire.RejectStaleVolumeEpoch, n.volEpoch)
+		return
+	case p.memEpoch < s.quorum.Epoch():
+		n.rejectWrite(env, p.from, s.PG, s.ID, wire.RejectStaleMemberEpoch, s.quorum.Epoch())
+		return
+	}
+	n.stats.RecordsPersisted += int64(n.addRecords(env, s, p.batch.Records))
+	n.stats.AcksSent++
+	env.Send(wire.Msg{
+		Kind: wire.WriteAck, From: n.ID, To: p.from, PG: s.PG, Seg: s.ID,
+		VolEpoch: n.volEpoch, MemEpoch: s.quorum.Epoch(), A: s.SCL(), B: p.batch.Last(),
+	})
+}
+
+// addRecords makes recs durable on s — store first, then the hot log — and
+// returns how many were new. Records in a truncation range are dropped. A
+// good copy of a record whose stored copy is damaged replaces it.
+func (n *Node) addRecords(env wire.Env, s *Segment, recs []redo.Record) int {
+	sc := n.scratch[:0]
+	for i := range recs {
+		r := &recs[i]
+		if len(n.truncs) > 0 && n.truncated(r.LSN) {
+			continue
+		}
+		sr := StoredRecord{Rec: *r, Sum: recordSum(r)}
+		if s.add(sr) {
+			sc = append(sc, sr)
+			continue
+		}
+		// Already held: if the stored copy is damaged, this one repairs it.
+		if j, ok := s.find(r.LSN); ok && s.log[j].Sum == sr.Sum && recordSum(&s.log[j].Rec) != sr.Sum {
+			s.log[j] = sr
+			sc = append(sc, sr)
+			s.clearBad(badItem{lsn: r.LSN})
+			n.stats.Repaired++
+			n.note(env, "repair", s.PG, "s%d record %d repaired by a fresh copy", s.ID, r.LSN)
+		}
+	}
+	added := len(sc)
+	if added > 0 {
+		n.chg.Kind, n.chg.Seg, n.chg.Records = ChangeRecords, s.ID, sc
+		n.store.Write(&n.chg)
+		n.chg.Records = nil
+	}
+	n.scratch = sc[:0]
+	return added
+}
+
+// read serves a page at a read point from this one segment (SIGMOD'17
+// §4.2.3: reads go to one segment whose SCL covers the read point, not to
+// a quorum): Read B = page, A = read point, N = request id.
+func (n *Node) read(env wire.Env, m *wire.Msg) {
+	s := n.lookup(m.PG, m.Seg)
+	reply := wire.Msg{From: n.ID, To: m.From, PG: m.PG, Seg: m.Seg, N: m.N, B: m.B, VolEpoch: n.volEpoch}
+	var why int64
+	switch {
+	case s == nil || s.retired:
+		why = wire.RejectNotMember
+	case !s.Full:
+		why = wire.RejectNotFull
+	case !s.hydrated:
+		why = wire.RejectNotHydrated
+	}
+	if why == 0 {
+		reply.MemEpoch = s.quorum.Epoch()
+		p, bad, err := s.materialize(redo.PageID(m.B), m.A)
+		if err == nil {
+			n.stats.ReadsServed++
+			reply.Kind, reply.A, reply.Body = wire.ReadReply, s.SCL(), p
+			env.Send(reply)
+			return
+		}
+		why = rejectCode(err)
+		if why == wire.RejectCorrupt {
+			n.foundBad(env, s, bad, "a read")
+		}
+	}
+	n.stats.ReadsRejected++
+	reply.Kind, reply.A = wire.ReadReject, redo.LSN(why)
+	env.Send(reply)
+}
