@@ -134,6 +134,26 @@ func (l *Lab) meta(con *console, it script.Item) {
 		}
 	case "set":
 		text, err = l.set(cmd)
+	case "replace":
+		onto := ""
+		if len(cmd.Args) > 1 {
+			onto = cmd.Args[1].Text
+		}
+		var lines []string
+		lines, err = l.c.Replace(cmd.Args[0].Text, onto)
+		text = strings.Join(lines, "\n")
+	case "slow":
+		text, err = l.c.Slow(cmd.Args[0].Text, cmd.Duration)
+	case "latency":
+		text, err = l.c.LinkLatency(cmd.Args[0].Text, cmd.Args[1].Text, cmd.Duration)
+	case "loss":
+		text, err = l.c.LinkLoss(cmd.Args[0].Text, cmd.Args[1].Text, cmd.Percent)
+	case "corrupt":
+		pg := ""
+		if len(cmd.Args) > 1 {
+			pg = cmd.Args[1].Text
+		}
+		text, err = l.c.Corrupt(cmd.Args[0].Text, pg)
 	case "failover":
 		target := ""
 		if len(cmd.Args) > 0 {

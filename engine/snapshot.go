@@ -7,6 +7,7 @@ import (
 	"aurora-lab/engine/internal/cluster"
 	"aurora-lab/engine/internal/db"
 	"aurora-lab/engine/internal/quorum"
+	"aurora-lab/engine/internal/redo"
 	"aurora-lab/engine/internal/storage"
 	"aurora-lab/engine/internal/volume"
 	"aurora-lab/engine/internal/wire"
@@ -44,19 +45,43 @@ type NodeState struct {
 	Name     string         `json:"name"`
 	AZ       string         `json:"az"`
 	Up       bool           `json:"up"`
-	Epoch    uint64         `json:"epoch"`
+	Slow     Time           `json:"slow,omitempty"`
+	Epoch    uint64         `json:"epoch"` // the volume epoch it holds
 	Segments []SegmentState `json:"segments"`
-	Records  int64          `json:"records"`
-	Acks     int64          `json:"acks"`
+	Queue    int            `json:"queue"` // batches waiting for the disk
+	Stats    NodeStats      `json:"stats"`
+}
+
+// NodeStats are a storage node's counters.
+type NodeStats struct {
+	Persisted    int64 `json:"persisted"`
+	Acks         int64 `json:"acks"`
+	GossipFilled int64 `json:"gossipFilled"`
+	Coalesced    int64 `json:"coalesced"`
+	Collected    int64 `json:"collected"`
+	Staged       int64 `json:"staged"`
+	CorruptFound int64 `json:"corruptFound"`
+	Repaired     int64 `json:"repaired"`
+	Truncated    int64 `json:"truncated"`
+	StaleRefused int64 `json:"staleRefused"`
+	ReadsServed  int64 `json:"readsServed"`
 }
 
 // SegmentState is one segment on a storage node.
 type SegmentState struct {
-	PG      uint32 `json:"pg"`
-	ID      uint32 `json:"id"`
-	SCL     uint64 `json:"scl"`
-	Records int    `json:"records"`
-	Full    bool   `json:"full"`
+	PG        uint32 `json:"pg"`
+	ID        uint32 `json:"id"`
+	SCL       uint64 `json:"scl"`
+	Records   int    `json:"records"` // in the hot log
+	Gaps      int    `json:"gaps"`    // records waiting above a gap
+	Full      bool   `json:"full"`
+	MemEpoch  uint64 `json:"memEpoch"`
+	Base      uint64 `json:"base"`      // pages coalesced up to this LSN
+	Staged    uint64 `json:"staged"`    // staged to backup up to this LSN
+	Collected uint64 `json:"collected"` // log collected up to this LSN
+	Hydrated  bool   `json:"hydrated"`
+	Retired   bool   `json:"retired"`
+	Corrupt   int    `json:"corrupt"` // damaged items scrub has found and not yet repaired
 }
 
 // InstState is one database instance.
@@ -67,15 +92,20 @@ type InstState struct {
 	Up   bool   `json:"up"`
 }
 
-// VolumeState is the writer's view of the volume.
+// VolumeState is the volume: the writer's watermarks and every protection
+// group.
 type VolumeState struct {
-	Writer  string    `json:"writer"`
-	Epoch   uint64    `json:"epoch"`
-	NextLSN uint64    `json:"nextLSN"`
-	VCL     uint64    `json:"vcl"`
-	VDL     uint64    `json:"vdl"`
-	LAL     uint64    `json:"lal"`
-	PGs     []PGState `json:"pgs"`
+	Writer     string    `json:"writer"`
+	Epoch      uint64    `json:"epoch"`
+	NextLSN    uint64    `json:"nextLSN"`
+	VCL        uint64    `json:"vcl"`
+	VDL        uint64    `json:"vdl"`
+	LAL        uint64    `json:"lal"`
+	Recovering string    `json:"recovering,omitempty"` // the recovery's phase, while it runs
+	Recovery   string    `json:"recovery,omitempty"`   // the last recovery, in words
+	Changes    []string  `json:"changes,omitempty"`    // membership changes in progress
+	Changed    []string  `json:"changed,omitempty"`    // the last membership changes that finished
+	PGs        []PGState `json:"pgs"`
 }
 
 // PGState is one protection group: its members, where they are, what they
@@ -85,16 +115,22 @@ type PGState struct {
 	PGCL    uint64        `json:"pgcl"`
 	State   string        `json:"state"`  // read-write, read-only, unavailable
 	Quorum  string        `json:"quorum"` // the quorum rule and epoch, in words
+	Epoch   uint64        `json:"epoch"`  // the membership epoch
 	Up      int           `json:"up"`     // members up
 	Members []MemberState `json:"members"`
 }
 
-// MemberState is one member of a PG as the writer sees it.
+// MemberState is one member of a PG: the segment as storage holds it, and
+// the SCL the writer last heard from it.
 type MemberState struct {
-	Node string `json:"node"`
-	Seg  uint32 `json:"seg"`
-	SCL  uint64 `json:"scl"` // the SCL the segment last acknowledged
-	Up   bool   `json:"up"`
+	Node     string `json:"node"`
+	Seg      uint32 `json:"seg"`
+	SCL      uint64 `json:"scl"`      // the segment's SCL, as storage holds it
+	AckedSCL uint64 `json:"ackedSCL"` // the SCL the writer last heard
+	MemEpoch uint64 `json:"memEpoch"`
+	Full     bool   `json:"full"`
+	Hydrated bool   `json:"hydrated"`
+	Up       bool   `json:"up"`
 }
 
 // MsgState is one message on its way.
@@ -153,16 +189,10 @@ func (l *Lab) SnapshotSince(noteSince uint64) Snapshot {
 	for _, n := range c.Storage {
 		s.Nodes = append(s.Nodes, nodeState(c, n))
 	}
-	var writer *db.Instance
 	for _, in := range c.Instances {
 		s.Instances = append(s.Instances, InstState{Name: in.Name, AZ: in.AZ, Role: in.Role.String(), Up: c.Up(in.ID)})
-		if writer == nil && in.Vol != nil {
-			writer = in
-		}
 	}
-	if writer != nil {
-		s.Volume = volumeState(c, writer)
-	}
+	s.Volume = volumeState(c, c.Writer())
 	c.InFlight(func(at Time, m *wire.Msg) {
 		ms := MsgState{Kind: m.Kind.String(), From: c.Name(m.From), To: c.Name(m.To), PG: uint32(m.PG), Arrive: at}
 		if m.Batch != nil {
@@ -189,29 +219,68 @@ func (l *Lab) SnapshotSince(noteSince uint64) Snapshot {
 
 func nodeState(c *cluster.Cluster, n *storage.Node) NodeState {
 	st := n.Stats()
-	ns := NodeState{Name: n.Name, AZ: n.AZ, Up: c.Up(n.ID), Epoch: n.VolumeEpoch(), Records: st.RecordsPersisted, Acks: st.AcksSent}
+	ns := NodeState{Name: n.Name, AZ: n.AZ, Up: c.Up(n.ID), Slow: n.Slow(), Epoch: n.VolumeEpoch(), Queue: n.QueueLen(),
+		Stats: NodeStats{Persisted: st.RecordsPersisted, Acks: st.AcksSent, GossipFilled: st.GossipFilled,
+			Coalesced: st.Coalesced, Collected: st.Collected, Staged: st.Staged, CorruptFound: st.CorruptFound,
+			Repaired: st.Repaired, Truncated: st.Truncated, StaleRefused: st.StaleRefused, ReadsServed: st.ReadsServed}}
 	for _, seg := range n.Segments() {
-		ns.Segments = append(ns.Segments, SegmentState{PG: uint32(seg.PG), ID: seg.ID, SCL: uint64(seg.SCL()), Records: seg.Len(), Full: seg.Full})
+		ns.Segments = append(ns.Segments, SegmentState{PG: uint32(seg.PG), ID: seg.ID, SCL: uint64(seg.SCL()),
+			Records: seg.Len(), Gaps: seg.Waiting(), Full: seg.Full, MemEpoch: seg.MemEpoch(),
+			Base: uint64(seg.BaseLSN()), Staged: uint64(seg.StagedLSN()), Collected: uint64(seg.CollectedLSN()),
+			Hydrated: seg.Hydrated(), Retired: seg.Retired(), Corrupt: seg.KnownCorrupt()})
 	}
 	return ns
 }
 
 func volumeState(c *cluster.Cluster, w *db.Instance) VolumeState {
+	vs := VolumeState{Writer: w.Name, Epoch: c.VolumeEpoch(), LAL: c.Config().LAL, Changes: c.Changes(), Changed: c.ChangesDone(3)}
 	v := w.Vol
-	vs := VolumeState{Writer: w.Name, Epoch: v.Epoch(), NextLSN: uint64(v.NextLSN()), VCL: uint64(v.VCL()), VDL: uint64(v.VDL()), LAL: v.LAL()}
-	for _, pg := range v.PGs() {
-		ps := PGState{ID: uint32(pg.ID), PGCL: uint64(pg.PGCL()), Quorum: pg.Quorum.Describe(func(m quorum.Member) string { return memberName(pg, m) })}
+	if v != nil {
+		vs.Epoch, vs.NextLSN, vs.VCL, vs.VDL = v.Epoch(), uint64(v.NextLSN()), uint64(v.VCL()), uint64(v.VDL())
+	}
+	if r := w.Recovery(); r != nil {
+		if w.Recovering() {
+			vs.Recovering = r.Phase()
+		} else {
+			st := r.Stats()
+			vs.Recovery = fmt.Sprintf("recovered in %v at epoch %d: VDL %d, truncated %d..%d, read %d record heads",
+				r.Duration(c.Now()), r.Epoch(), r.VDL(), r.VDL()+1, r.TruncationEnd(), st.RecordHeads)
+		}
+	}
+	for i := 1; i <= c.PGCount(); i++ {
+		id := redo.PGID(i)
+		members, q := c.PG(id)
+		ps := PGState{ID: uint32(id), Epoch: q.Epoch(), Quorum: q.Describe(func(m quorum.Member) string { return memberName(members, m) })}
+		var vpg *volume.PG
+		if v != nil {
+			vpg = v.PG(id)
+		}
+		if vpg != nil {
+			ps.PGCL = uint64(vpg.PGCL())
+		}
 		var up quorum.Set
-		for i, m := range pg.Members {
-			u := c.Up(m.Node)
-			if u {
-				ps.Up++
-				up |= 1 << i
+		for slot, m := range members {
+			ms := MemberState{Node: m.Name, Seg: m.Seg, Full: m.Full, Up: c.Up(m.Node)}
+			if n := c.Node(m.Node); n != nil {
+				if seg := n.SegmentByID(id, m.Seg); seg != nil {
+					ms.SCL, ms.MemEpoch, ms.Hydrated = uint64(seg.SCL()), seg.MemEpoch(), seg.Hydrated()
+				}
 			}
-			ps.Members = append(ps.Members, MemberState{Node: m.Name, Seg: m.Seg, SCL: uint64(pg.SCL(i)), Up: u})
+			if vpg != nil {
+				for i, vm := range vpg.Members {
+					if vm.Seg == m.Seg {
+						ms.AckedSCL = uint64(vpg.SCL(i))
+					}
+				}
+			}
+			if ms.Up {
+				ps.Up++
+				up |= 1 << slot
+			}
+			ps.Members = append(ps.Members, ms)
 		}
 		// A newcomer still being filled cannot serve reads yet.
-		ps.State = pg.Quorum.State(up &^ pg.Quorum.Added()).String()
+		ps.State = q.State(up &^ q.Added()).String()
 		vs.PGs = append(vs.PGs, ps)
 	}
 	return vs
@@ -222,21 +291,59 @@ func FormatStatus(s Snapshot) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "time %v, %d events, %d messages delivered, %d lost\n", s.Now, s.Events, s.Delivered, s.Dropped)
 	v := s.Volume
-	fmt.Fprintf(&b, "volume (writer %s): epoch %d, VCL %d, VDL %d, next LSN %d, LAL %d\n", v.Writer, v.Epoch, v.VCL, v.VDL, v.NextLSN, v.LAL)
+	fmt.Fprintf(&b, "volume: writer %s, epoch %d, VCL %d, VDL %d, next LSN %d, LAL %d\n", v.Writer, v.Epoch, v.VCL, v.VDL, v.NextLSN, v.LAL)
+	if v.Recovering != "" {
+		fmt.Fprintf(&b, "  recovering: %s\n", v.Recovering)
+	} else if v.Recovery != "" {
+		fmt.Fprintf(&b, "  last recovery: %s\n", v.Recovery)
+	}
+	for _, ch := range v.Changes {
+		fmt.Fprintf(&b, "  membership change: %s\n", ch)
+	}
+	for _, ch := range v.Changed {
+		fmt.Fprintf(&b, "  membership changed: %s\n", ch)
+	}
 	for _, pg := range v.PGs {
-		fmt.Fprintf(&b, "  pg%d  PGCL %d  %s (%d/6 up)  SCL:", pg.ID, pg.PGCL, pg.State, pg.Up)
+		fmt.Fprintf(&b, "  pg%d  PGCL %d  %s (%d/%d up)  membership epoch %d\n", pg.ID, pg.PGCL, pg.State, pg.Up, len(pg.Members), pg.Epoch)
+		if len(pg.Members) > 6 || strings.Contains(pg.Quorum, " AND ") || strings.Contains(pg.Quorum, " OR ") {
+			fmt.Fprintf(&b, "    quorum: %s\n", pg.Quorum)
+		}
+		b.WriteString("    SCL:")
 		for _, m := range pg.Members {
-			mark := ""
+			fmt.Fprintf(&b, " %s=%d", m.Node, m.SCL)
+			var marks []string
 			if !m.Up {
-				mark = " (down)"
+				marks = append(marks, "down")
 			}
-			fmt.Fprintf(&b, " %s=%d%s", m.Node, m.SCL, mark)
+			if !m.Full {
+				marks = append(marks, "tail")
+			}
+			if !m.Hydrated {
+				marks = append(marks, "filling")
+			}
+			if len(marks) > 0 {
+				b.WriteString("(" + strings.Join(marks, ",") + ")")
+			}
 		}
 		b.WriteByte('\n')
 	}
 	var parts []string
 	for _, n := range s.Nodes {
-		parts = append(parts, n.Name+" "+upDown(n.Up))
+		p := n.Name + " " + upDown(n.Up)
+		var extra []string
+		if n.Slow > 0 {
+			extra = append(extra, "slow +"+n.Slow.String())
+		}
+		if n.Stats.CorruptFound > 0 {
+			extra = append(extra, fmt.Sprintf("%d corrupt found, %d repaired", n.Stats.CorruptFound, n.Stats.Repaired))
+		}
+		if n.Stats.GossipFilled > 0 {
+			extra = append(extra, fmt.Sprintf("%d filled by gossip", n.Stats.GossipFilled))
+		}
+		if len(extra) > 0 {
+			p += " (" + strings.Join(extra, "; ") + ")"
+		}
+		parts = append(parts, p)
 	}
 	b.WriteString("storage: " + strings.Join(parts, ", ") + "\n")
 	parts = parts[:0]
@@ -247,18 +354,18 @@ func FormatStatus(s Snapshot) string {
 	return b.String()
 }
 
-func memberName(pg *volume.PG, m quorum.Member) string {
-	for _, mem := range pg.Members {
-		if quorum.Member(mem.Seg) == m {
-			return mem.Name
-		}
-	}
-	return m.String()
-}
-
 func upDown(up bool) string {
 	if up {
 		return "up"
 	}
 	return "down"
+}
+
+func memberName(members []volume.Member, m quorum.Member) string {
+	for _, mem := range members {
+		if quorum.Member(mem.Seg) == m {
+			return mem.Name
+		}
+	}
+	return m.String()
 }

@@ -60,8 +60,12 @@ func (st *statement) complete(l *Lab, con *console, out db.Outcome) {
 	o.OK = true
 	o.Text = out.Text
 	o.Result = out.Result
-	if out.CommitLSN != 0 {
-		o.Text += fmt.Sprintf("\n(commit LSN %d durable after %v)", out.CommitLSN, l.c.Now()-st.started)
+	took := l.c.Now() - st.started
+	switch {
+	case out.CommitLSN != 0:
+		o.Text += fmt.Sprintf("\n(commit LSN %d durable after %v)", out.CommitLSN, took)
+	case took > 0:
+		o.Text += fmt.Sprintf("\n(took %v)", took)
 	}
 	if con.running == st {
 		con.running = nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"aurora-lab/engine/internal/backup"
 	"aurora-lab/engine/internal/db"
@@ -43,6 +44,7 @@ type Cluster struct {
 	Storage   []*storage.Node
 	Instances []*db.Instance
 	Backup    *backup.Node
+	cp        *controlPlane
 	pgs       []pgInfo // the volume's protection groups, from pg1
 	// volEpoch is the volume epoch the control plane last handed out; a
 	// recovery takes the next one.
@@ -98,6 +100,9 @@ func New(cfg Config) (*Cluster, error) {
 	}
 	c.Backup = backup.New(bk, "backup")
 	c.handlers[bk] = c.Backup
+	cpID := c.addNode("cp", uint8(len(AZs)))
+	c.cp = &controlPlane{c: c, id: cpID}
+	c.handlers[cpID] = c.cp
 	// Instances: writers w1.. then replicas r1.., spread over the AZs.
 	k := 0
 	for i := 1; i <= cfg.Writers; i++ {
@@ -304,6 +309,50 @@ func (c *Cluster) addPG() redo.PGID {
 		}
 	}
 	return pg
+}
+
+// PG returns the members (in slot order) and membership of protection
+// group id, as the control plane knows them.
+func (c *Cluster) PG(id redo.PGID) ([]volume.Member, quorum.Membership) {
+	p := c.pgs[id-1]
+	return p.members, p.q
+}
+
+// Node returns the storage node with id, or nil.
+func (c *Cluster) Node(id sim.NodeID) *storage.Node {
+	n, _ := c.handlers[id].(*storage.Node)
+	return n
+}
+
+// Writer returns the instance that owns writer stream 0.
+func (c *Cluster) Writer() *db.Instance { return c.WriterOf(0) }
+
+// Changes describes the membership changes in progress, one line each.
+func (c *Cluster) Changes() []string {
+	var out []string
+	for _, ch := range c.cp.active() {
+		phase := "waiting for a write quorum of the old membership to accept the new epoch"
+		if ch.phase == phaseHydrate {
+			phase = fmt.Sprintf("%s is filling s%d from its peers", ch.new.Name, ch.new.Seg)
+		}
+		out = append(out, fmt.Sprintf("%v: replacing s%d on %s by s%d on %s: %s", ch.pg, ch.old.Seg, ch.old.Name, ch.new.Seg, ch.new.Name, phase))
+	}
+	return out
+}
+
+// ChangesDone describes the last membership changes that finished, newest
+// last, at most n.
+func (c *Cluster) ChangesDone(n int) []string {
+	var out []string
+	for _, ch := range c.cp.changes {
+		if ch.phase == phaseDone {
+			out = append(out, ch.outcome)
+		}
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out
 }
 
 // PGCount reports the protection groups of the volume.
@@ -588,6 +637,93 @@ func (c *Cluster) Heal(target string) error {
 	}
 	c.Note(wire.Note{Kind: "heal", Node: target, Text: "healed the links of " + target})
 	return nil
+}
+
+// pairs resolves two targets to the links between them.
+func (c *Cluster) pairs(a, b string, f func(x, y sim.NodeID)) error {
+	as, err := c.Targets(a)
+	if err != nil {
+		return err
+	}
+	bs, err := c.Targets(b)
+	if err != nil {
+		return err
+	}
+	for _, x := range as {
+		for _, y := range bs {
+			if x != y {
+				f(x, y)
+			}
+		}
+	}
+	return nil
+}
+
+// LinkLatency adds d to the one-way delay between the nodes of a and b.
+func (c *Cluster) LinkLatency(a, b string, d sim.Time) (string, error) {
+	if err := c.pairs(a, b, func(x, y sim.NodeID) { c.net.SetLinkLatency(x, y, d) }); err != nil {
+		return "", err
+	}
+	c.Note(wire.Note{Kind: "latency", Text: fmt.Sprintf("links between %s and %s: %v more delay", a, b, d)})
+	return fmt.Sprintf("links between %s and %s delay %v more", a, b, d), nil
+}
+
+// LinkLoss makes pct percent of the messages between a and b get lost.
+func (c *Cluster) LinkLoss(a, b string, pct float64) (string, error) {
+	if err := c.pairs(a, b, func(x, y sim.NodeID) { c.net.SetLinkLoss(x, y, pct) }); err != nil {
+		return "", err
+	}
+	c.Note(wire.Note{Kind: "loss", Text: fmt.Sprintf("links between %s and %s lose %v%% of messages", a, b, pct)})
+	return fmt.Sprintf("links between %s and %s lose %v%% of messages", a, b, pct), nil
+}
+
+// Slow makes the nodes of target slow: d more for every message to or
+// from them and, on a storage node, for every disk write.
+func (c *Cluster) Slow(target string, d sim.Time) (string, error) {
+	ids, err := c.Targets(target)
+	if err != nil {
+		return "", err
+	}
+	for _, id := range ids {
+		c.net.SetSlow(id, d)
+		if n, ok := c.handlers[id].(*storage.Node); ok {
+			n.SetSlow(d)
+		}
+	}
+	if d == 0 {
+		c.Note(wire.Note{Kind: "slow", Node: target, Text: target + " is no longer slow"})
+		return target + " is no longer slow", nil
+	}
+	c.Note(wire.Note{Kind: "slow", Node: target, Text: fmt.Sprintf("%s is slow: %v more per message and disk write", target, d)})
+	return fmt.Sprintf("%s is slow: %v more per message and disk write", target, d), nil
+}
+
+// Corrupt damages stored data of a segment on a storage node: of pg (as
+// "pg2" or "2"), or of its first segment.
+func (c *Cluster) Corrupt(node, pg string) (string, error) {
+	id, ok := c.Lookup(node)
+	n, isNode := c.handlers[id].(*storage.Node)
+	if !ok || !isNode {
+		return "", fmt.Errorf("no storage node called %q", node)
+	}
+	var p redo.PGID
+	if pg == "" {
+		segs := n.Segments()
+		if len(segs) == 0 {
+			return "", fmt.Errorf("%s holds no segment", node)
+		}
+		p = segs[0].PG
+	} else {
+		v, err := strconv.ParseUint(strings.TrimPrefix(pg, "pg"), 10, 32)
+		if err != nil || v == 0 {
+			return "", fmt.Errorf("%q is not a protection group (pg1, pg2, ...)", pg)
+		}
+		p = redo.PGID(v)
+	}
+	if err := n.Corrupt(p); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("damaged data of %v on %s: scrub will find it, reads refuse it", p, node), nil
 }
 
 func joinNames(names []string) string {

@@ -91,8 +91,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("cache=%d: must be at least 4 pages", c.CachePages)
 	case c.HedgeAfter <= 0:
 		return fmt.Errorf("hedge must be positive")
-	case c.LAL < 1:
-		return fmt.Errorf("lal=%d: must be at least 1", c.LAL)
+	case c.LAL < uint64(2*c.RowsPerPage+8):
+		return fmt.Errorf("lal=%d: must be at least %d, the largest mini-transaction (a leaf split with rows_per_page=%d)", c.LAL, 2*c.RowsPerPage+8, c.RowsPerPage)
 	case c.StatementTimeout <= 0:
 		return fmt.Errorf("timeout must be positive")
 	}

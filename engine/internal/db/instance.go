@@ -16,6 +16,7 @@ import (
 	"slices"
 
 	"aurora-lab/engine/internal/page"
+	"aurora-lab/engine/internal/quorum"
 	"aurora-lab/engine/internal/redo"
 	"aurora-lab/engine/internal/sim"
 	"aurora-lab/engine/internal/sql"
@@ -122,6 +123,12 @@ type Instance struct {
 	fenced   bool
 
 	stats Stats
+}
+
+// MembershipUpdate tells a writer a protection group's new membership.
+type MembershipUpdate struct {
+	Quorum  quorum.Membership
+	Members []volume.Member
 }
 
 // Stats counts an instance's work.
@@ -236,6 +243,14 @@ func (in *Instance) Handle(env wire.Env, m *wire.Msg) {
 	case wire.LogStreamAck:
 		in.followerReadPoint(env, m)
 		return
+	case wire.Control:
+		if sm, ok := m.Body.(*MembershipUpdate); ok {
+			if in.Vol != nil {
+				in.Vol.SetMembership(env, m.PG, sm.Quorum, sm.Members)
+			}
+			env.Send(wire.Msg{Kind: wire.ControlReply, From: in.ID, To: m.From, PG: m.PG, N: m.N})
+			return
+		}
 	}
 	if in.handleRecovery(env, m) {
 		return
@@ -275,6 +290,11 @@ type request struct {
 	internal bool   // recovery work: no client
 	// fn, when set, is the work of an internal request.
 	fn func(env wire.Env, r *request) (Outcome, error)
+	// resume, when set, finishes a statement the allocation limit stopped
+	// half-way, with the planned changes it has not yet made (rest).
+	resume  func() (Outcome, error)
+	rest    []change
+	restDef *tableDef
 }
 
 // Exec runs stmt for sess and calls done once, when it completes or fails.
@@ -311,9 +331,17 @@ func (in *Instance) try(env wire.Env, r *request) {
 	r.need = r.need[:0]
 	var out Outcome
 	var err error
-	if r.fn != nil {
+	switch {
+	case r.resume != nil:
+		resume := r.resume
+		r.resume = nil
+		out, err = resume()
+		if err == errLAL && r.resume == nil {
+			r.resume = resume
+		}
+	case r.fn != nil:
 		out, err = r.fn(env, r)
-	} else {
+	default:
 		out, err = in.run(env, r)
 	}
 	switch {

@@ -20,6 +20,11 @@ type change struct {
 // write runs a data-changing statement. body plans and applies its changes
 // in transaction t and returns the number of rows affected. An autocommit
 // statement gets its own transaction, committed when body succeeds.
+//
+// The allocation limit can stop a statement between two of its
+// mini-transactions. It then waits with the rest of its planned changes
+// and, when VDL moves, goes on where it stopped (r.resume): planning again
+// would meet its own half-done work.
 func (in *Instance) write(env wire.Env, r *request, body func(t *Txn) (int64, error)) (Outcome, error) {
 	t := r.sess.txn
 	implicit := t == nil
@@ -27,35 +32,34 @@ func (in *Instance) write(env wire.Env, r *request, body func(t *Txn) (int64, er
 		t = in.newTxn(env, r)
 	}
 	n, err := body(t)
+	finish := func() (Outcome, error) {
+		res := &sql.Result{Affected: n}
+		if implicit && len(t.changed) > 0 {
+			if err := in.commitRecord(env, t); err != nil {
+				return Outcome{}, err
+			}
+			r.txn = t
+		}
+		return Outcome{Text: res.Table()}, nil
+	}
+	if err == errLAL && r.rest != nil {
+		r.resume = func() (Outcome, error) {
+			if err := in.applyChanges(env, r, t, r.restDef, r.rest); err != nil {
+				return Outcome{}, err
+			}
+			return finish()
+		}
+		return Outcome{}, errLAL
+	}
 	if err != nil {
 		return Outcome{}, err
 	}
-	res := &sql.Result{Affected: n}
-	if implicit && len(t.changed) > 0 {
-		if err := in.commitRecord(env, t); err != nil {
-			// The changes are made; the commit record waits for room under
-			// the allocation limit like any other record would. This
-			// cannot happen: write reserved room for it.
-			panic("db: no room for a commit record that was reserved: " + err.Error())
-		}
-		r.txn = t
+	out, err := finish()
+	if err == errLAL {
+		// Only the commit record waits.
+		r.resume = finish
 	}
-	return Outcome{Text: res.Table()}, nil
-}
-
-// reserve checks that n changes (and a commit record) fit under the LSN
-// allocation limit, counting a leaf split for each.
-func (in *Instance) reserve(r *request, n int) error {
-	per := 3 + 2*in.cfg.RowsPerPage + 3
-	need := n*per + 1
-	if uint64(need) > in.Vol.LAL() {
-		return sql.ErrorAt(stmtPos(r.stmt), sql.CodeNotSupported,
-			"statement changes %d rows, needing up to %d LSNs, more than the allocation limit (LAL %d) allows; split it", n, need, in.Vol.LAL())
-	}
-	if !in.Vol.CanAllocate(need) {
-		return errLAL
-	}
-	return nil
+	return out, err
 }
 
 // lockedBy reports the unfinished transaction (other than t) that holds the
@@ -375,6 +379,7 @@ func (in *Instance) apply(env wire.Env, r *request, t *Txn, def *tableDef, chang
 // version on its leaf, the transaction's entry on the transaction page the
 // first time it touches the row, and a leaf split when the leaf overflows.
 func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef, changes []change) error {
+	r.rest, r.restDef = nil, nil
 	if len(changes) == 0 {
 		return nil
 	}
@@ -384,17 +389,13 @@ func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef
 			return errMiss
 		}
 	}
-	if err := in.reserve(r, len(changes)); err != nil {
-		return err
-	}
-	for _, c := range changes {
+	for i, c := range changes {
 		m := in.newMTR()
-		if !slices.ContainsFunc(t.changed, func(x txnRow) bool { return x.table == def.ID && x.key == string(c.key) }) {
+		first := !slices.ContainsFunc(t.changed, func(x txnRow) bool { return x.table == def.ID && x.key == string(c.key) })
+		if first {
 			entry := binary.BigEndian.AppendUint32(txnKey(t.ID), uint32(len(t.changed)))
 			val := binary.BigEndian.AppendUint32(nil, def.ID)
 			m.put(tp, entry, append(val, c.key...))
-			t.changed = append(t.changed, txnRow{table: def.ID, key: string(c.key)})
-			in.txns[t.ID] = t
 		}
 		// The leaf is looked up again: an earlier change of this statement
 		// may have split it.
@@ -403,7 +404,13 @@ func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef
 		m.put(leaf, c.key, c.rec.encode())
 		in.maybeSplit(m, def, leaf, c.key)
 		if _, err := in.commitMTR(env, m); err != nil {
-			panic("db: reserved room under the allocation limit ran out: " + err.Error())
+			// Only the allocation limit stops an MTR; the rest waits.
+			r.rest, r.restDef = changes[i:], def
+			return err
+		}
+		if first {
+			t.changed = append(t.changed, txnRow{table: def.ID, key: string(c.key)})
+			in.txns[t.ID] = t
 		}
 	}
 	return nil

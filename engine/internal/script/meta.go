@@ -2,6 +2,7 @@ package script
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -20,6 +21,8 @@ type Command struct {
 	Duration sim.Time
 	// Settings are the key=value pairs of \cluster and \set, in order.
 	Settings []Setting
+	// Percent is the parsed percentage of \loss.
+	Percent float64
 }
 
 // Word is one whitespace-separated word of a meta-command.
@@ -67,7 +70,12 @@ var Metas = []MetaSpec{
 	{"restart", `\restart TARGET`, "bring a crashed node, AZ or instance back", words(1, 1)},
 	{"partition", `\partition A B`, "cut the links between A and B (nodes, instances or AZs)", words(2, 2)},
 	{"heal", `\heal [TARGET]`, "restore every cut link, or those of TARGET", words(0, 1)},
-	{"failover", `\failover [TARGET]`, "promote a replica to writer (the one named, or by priority)", words(0, 1)},
+	{"failover", `\failover [TARGET]`, "promote a replica to writer (the one named, or the first one up)", words(0, 1)},
+	{"replace", `\replace NODE [ONTO]`, "replace NODE's segments by new ones on a spare node of its AZ (membership epochs)", words(1, 2)},
+	{"slow", `\slow NODE DURATION`, "make a node slow: DURATION more for every message and disk write (0 clears)", checkArgs(word, duration)},
+	{"latency", `\latency A B DURATION`, "add DURATION to the one-way delay between A and B (nodes, instances or AZs)", checkArgs(word, word, duration)},
+	{"loss", `\loss A B PERCENT`, "lose PERCENT of the messages between A and B", checkArgs(word, word, percent)},
+	{"corrupt", `\corrupt NODE [PG]`, "damage a record or page of a segment on NODE (pg1, or its first)", words(1, 2)},
 	{"set", `\set key=value ...`, "change a knob of the running cluster (latency, loss, jitter, ...)", checkSettings(&IsSetting, "setting")},
 	{"expect", `\expect ok | error [TEXT] | result TEXT`, "check the outcome of the previous statement", checkExpect},
 	{"?", `\?`, "list the meta-commands", words(0, 0)},
@@ -220,4 +228,41 @@ func checkExpect(c *Command, at Word) error {
 	// Rest becomes the text after the form.
 	c.Rest = strings.TrimSpace(strings.TrimPrefix(c.Rest, form.Text))
 	return nil
+}
+
+// Argument kinds for checkArgs.
+type argKind uint8
+
+const (
+	word argKind = iota
+	duration
+	percent
+)
+
+// checkArgs checks a fixed list of arguments by kind.
+func checkArgs(kinds ...argKind) func(c *Command, at Word) error {
+	return func(c *Command, at Word) error {
+		if err := words(len(kinds), len(kinds))(c, at); err != nil {
+			return err
+		}
+		for i, k := range kinds {
+			w := c.Args[i]
+			switch k {
+			case duration:
+				d, err := sim.ParseDuration(w.Text)
+				if err != nil {
+					return &Error{Line: w.Line, Col: w.Col, Msg: err.Error()}
+				}
+				c.Duration = d
+			case percent:
+				t := strings.TrimSuffix(w.Text, "%")
+				f, err := strconv.ParseFloat(t, 64)
+				if err != nil || f < 0 || f > 100 {
+					return &Error{Line: w.Line, Col: w.Col, Msg: fmt.Sprintf("%q is not a percentage between 0 and 100", w.Text)}
+				}
+				c.Percent = f
+			}
+		}
+		return nil
+	}
 }

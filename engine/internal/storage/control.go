@@ -27,6 +27,10 @@ func (n *Node) control(env wire.Env, m *wire.Msg) {
 		n.serveHydrate(env, m)
 	case *wire.Repair:
 		n.serveRepair(env, m, req)
+	case *wire.StatusQuery:
+		if s := n.lookup(m.PG, m.Seg); s != nil {
+			n.reply(env, m, s, &wire.StatusInfo{SCL: s.SCL(), Hydrated: s.hydrated, Retired: s.retired, MemEpoch: s.quorum.Epoch()})
+		}
 	}
 }
 

@@ -437,3 +437,31 @@ func (v *Volume) advance() bool {
 	v.cpls = v.cpls[n:]
 	return true
 }
+
+// SetMembership adopts a new membership of PG id at a newer epoch: writes
+// then go to the new members too, and PGCL follows the new quorum rule (the
+// dual quorum sets of a change in progress, SIGMOD'18 §4.1). It reports
+// false for an epoch the driver already has.
+func (v *Volume) SetMembership(env wire.Env, id redo.PGID, q quorum.Membership, members []Member) bool {
+	p := v.PG(id)
+	if p == nil || q.Epoch() <= p.Quorum.Epoch() {
+		return false
+	}
+	if len(members) != q.Len() {
+		panic("volume: members do not match the membership of " + id.String())
+	}
+	var scl [quorum.MaxMembers]uint64
+	for i, m := range members {
+		if j := slices.IndexFunc(p.Members, func(o Member) bool { return o.Seg == m.Seg }); j >= 0 {
+			scl[i] = p.scl[j]
+		}
+	}
+	p.Quorum, p.Members, p.scl = q, members, scl
+	if pgcl := redo.LSN(q.CompleteLSN(p.scl[:q.Len()])); pgcl > p.pgcl {
+		p.pgcl = pgcl
+	}
+	// Send the newcomers what the PG still waits on; gossip and hydration
+	// bring the rest.
+	v.retry(env, p)
+	return true
+}

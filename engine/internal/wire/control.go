@@ -122,3 +122,15 @@ type RepairData struct {
 
 // Size reports the bytes the reply carries.
 func (r *RepairData) Size() int { return r.Bytes }
+
+// StatusQuery asks a segment for its state, so the control plane can tell
+// when a newcomer is hydrated and whether a replaced segment is back.
+type StatusQuery struct{}
+
+// StatusInfo answers StatusQuery.
+type StatusInfo struct {
+	SCL      redo.LSN
+	Hydrated bool
+	Retired  bool
+	MemEpoch uint64
+}

@@ -1,0 +1,310 @@
+package cluster
+
+import (
+	"fmt"
+	"slices"
+
+	"aurora-lab/engine/internal/db"
+	"aurora-lab/engine/internal/quorum"
+	"aurora-lab/engine/internal/redo"
+	"aurora-lab/engine/internal/sim"
+	"aurora-lab/engine/internal/storage"
+	"aurora-lab/engine/internal/volume"
+	"aurora-lab/engine/internal/wire"
+)
+
+// controlPlane is the service that changes protection group membership: it
+// replaces a failed (or hot) segment F by a new one G, using the membership
+// epochs and dual quorum sets of SIGMOD'18 §4.1. Every step is a message:
+// it announces the change, waits for a write quorum of the old membership
+// to accept the new epoch, polls G until it has filled itself from its
+// peers, and then completes the change — or reverts it, if F comes back
+// first.
+type controlPlane struct {
+	c       *Cluster
+	id      sim.NodeID
+	changes []*change
+	armed   bool
+}
+
+type changePhase uint8
+
+const (
+	phaseAnnounce changePhase = iota + 1
+	phaseHydrate
+	phaseDone
+)
+
+type change struct {
+	pg        redo.PGID
+	old, new  volume.Member
+	from      quorum.Membership // the membership before the change
+	dual      quorum.Membership // during the change
+	phase     changePhase
+	accepted  quorum.Set // old members that accepted the dual membership
+	revertOK  bool       // F was down when the change began: its return reverts it
+	started   sim.Time
+	hydrated  sim.Time
+	outcome   string
+	announced int
+}
+
+// alarm of the control plane.
+const alarmPoll = 1
+
+// pollEvery is how often the control plane re-sends and polls.
+const pollEvery = 10 * sim.Millisecond
+
+// Handle implements the control plane's side of the protocol.
+func (cp *controlPlane) Handle(env wire.Env, m *wire.Msg) {
+	switch m.Kind {
+	case wire.Timer:
+		cp.armed = false
+		cp.poll(env)
+	case wire.ControlReply:
+		cp.reply(env, m)
+	}
+}
+
+func (cp *controlPlane) arm(env wire.Env) {
+	if !cp.armed {
+		cp.armed = true
+		env.After(pollEvery, wire.Msg{Kind: wire.Timer, From: cp.id, To: cp.id, N: alarmPoll})
+	}
+}
+
+func (cp *controlPlane) active() []*change {
+	var out []*change
+	for _, ch := range cp.changes {
+		if ch.phase != phaseDone {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// Replace begins replacing the segments that node holds: each gets a new
+// segment on a node of the same AZ that holds none of its PG (onto, when
+// given). It returns a line per segment.
+func (c *Cluster) Replace(node, onto string) ([]string, error) {
+	fid, ok := c.Lookup(node)
+	if !ok {
+		return nil, fmt.Errorf("no storage node called %q", node)
+	}
+	f, ok := c.handlers[fid].(*storage.Node)
+	if !ok {
+		return nil, fmt.Errorf("%s is not a storage node", node)
+	}
+	var out []string
+	for i := range c.pgs {
+		pg := redo.PGID(i + 1)
+		p := &c.pgs[i]
+		slot := slices.IndexFunc(p.members, func(m volume.Member) bool { return m.Node == fid })
+		if slot < 0 {
+			continue
+		}
+		if slices.ContainsFunc(c.cp.active(), func(ch *change) bool { return ch.pg == pg }) {
+			return out, fmt.Errorf("%v is already changing membership", pg)
+		}
+		g, err := c.spareFor(p, f, onto)
+		if err != nil {
+			return out, fmt.Errorf("%v: %w", pg, err)
+		}
+		old := p.members[slot]
+		c.segSeq++
+		newM := volume.Member{Seg: c.segSeq, Node: g.ID, Name: g.Name, Full: old.Full}
+		dual, err := p.q.Replace(quorum.Member(old.Seg), quorum.Member(newM.Seg))
+		if err != nil {
+			return out, fmt.Errorf("%v: %w", pg, err)
+		}
+		ch := &change{pg: pg, old: old, new: newM, from: p.q, dual: dual, phase: phaseAnnounce,
+			revertOK: !c.net.Up(fid), started: c.now}
+		members := c.membersOf(dual, append(slices.Clone(p.members), newM))
+		g.Place(storage.Placement{Seg: newM.Seg, PG: pg, Full: newM.Full, Quorum: dual, Peers: peersOf(members), Hydrate: true})
+		*p = pgInfo{members: members, q: dual}
+		c.cp.changes = append(c.cp.changes, ch)
+		c.cp.announce(c, ch)
+		c.Note(wire.Note{Kind: "membership", PG: pg, Text: fmt.Sprintf("%v: replacing %s's segment s%d by s%d on %s: %s",
+			pg, old.Name, old.Seg, newM.Seg, g.Name, dual.Describe(c.segName(members)))})
+		out = append(out, fmt.Sprintf("%v: s%d on %s → s%d on %s, membership epoch %d (dual quorum while %s fills)",
+			pg, old.Seg, old.Name, newM.Seg, g.Name, dual.Epoch(), g.Name))
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s holds no segment", node)
+	}
+	c.cp.arm(c)
+	return out, nil
+}
+
+// spareFor picks the node that takes a new segment of p in place of f's.
+func (c *Cluster) spareFor(p *pgInfo, f *storage.Node, onto string) (*storage.Node, error) {
+	holds := func(n *storage.Node) bool {
+		return slices.ContainsFunc(p.members, func(m volume.Member) bool { return m.Node == n.ID })
+	}
+	if onto != "" {
+		id, ok := c.Lookup(onto)
+		g, isNode := c.handlers[id].(*storage.Node)
+		switch {
+		case !ok || !isNode:
+			return nil, fmt.Errorf("no storage node called %q", onto)
+		case holds(g):
+			return nil, fmt.Errorf("%s already holds a segment of the PG", onto)
+		}
+		return g, nil
+	}
+	for _, n := range c.Storage {
+		if n.AZ == f.AZ && !holds(n) && c.net.Up(n.ID) {
+			return n, nil
+		}
+	}
+	return nil, fmt.Errorf("no spare node in AZ %s to take the segment: start the cluster with nodes_per_az=3 or more", f.AZ)
+}
+
+// membersOf orders members by the slots of q.
+func (c *Cluster) membersOf(q quorum.Membership, all []volume.Member) []volume.Member {
+	out := make([]volume.Member, 0, q.Len())
+	for _, id := range q.Members() {
+		i := slices.IndexFunc(all, func(m volume.Member) bool { return quorum.Member(m.Seg) == id })
+		out = append(out, all[i])
+	}
+	return out
+}
+
+func peersOf(members []volume.Member) []wire.Peer {
+	out := make([]wire.Peer, len(members))
+	for i, m := range members {
+		out[i] = wire.Peer{Seg: m.Seg, Node: m.Node, Full: m.Full}
+	}
+	return out
+}
+
+func (c *Cluster) segName(members []volume.Member) func(quorum.Member) string {
+	return func(m quorum.Member) string {
+		for _, x := range members {
+			if quorum.Member(x.Seg) == m {
+				return x.Name
+			}
+		}
+		return m.String()
+	}
+}
+
+// announce sends a membership to every member of it (and to the old
+// member, so it retires), and tells the writers.
+func (cp *controlPlane) announce(env wire.Env, ch *change) {
+	p := &cp.c.pgs[ch.pg-1]
+	members := p.members
+	if !slices.ContainsFunc(members, func(m volume.Member) bool { return m.Seg == ch.old.Seg }) {
+		members = append(slices.Clone(members), ch.old)
+	}
+	body := &wire.SetMembership{Quorum: p.q, Peers: peersOf(p.members)}
+	for _, m := range members {
+		env.Send(wire.Msg{Kind: wire.Control, From: cp.id, To: m.Node, PG: ch.pg, Seg: m.Seg, MemEpoch: p.q.Epoch(), Body: body})
+	}
+	for _, in := range cp.c.Instances {
+		if in.Role == db.Writer {
+			env.Send(wire.Msg{Kind: wire.Control, From: cp.id, To: in.ID, PG: ch.pg, MemEpoch: p.q.Epoch(),
+				Body: &db.MembershipUpdate{Quorum: p.q, Members: p.members}})
+		}
+	}
+	ch.announced++
+}
+
+func (cp *controlPlane) poll(env wire.Env) {
+	for _, ch := range cp.active() {
+		switch ch.phase {
+		case phaseAnnounce:
+			cp.announce(env, ch)
+		case phaseHydrate:
+			for _, m := range []volume.Member{ch.new, ch.old} {
+				env.Send(wire.Msg{Kind: wire.Control, From: cp.id, To: m.Node, PG: ch.pg, Seg: m.Seg, Body: &wire.StatusQuery{}})
+			}
+		}
+	}
+	if len(cp.active()) > 0 {
+		cp.arm(env)
+	}
+}
+
+func (cp *controlPlane) reply(env wire.Env, m *wire.Msg) {
+	var ch *change
+	for _, x := range cp.active() {
+		if x.pg == m.PG {
+			ch = x
+		}
+	}
+	if ch == nil {
+		return
+	}
+	switch body := m.Body.(type) {
+	case *wire.MembershipDone:
+		if ch.phase != phaseAnnounce || body.Epoch < ch.dual.Epoch() {
+			return
+		}
+		if slot, ok := ch.from.Slot(quorum.Member(m.Seg)); ok {
+			ch.accepted |= 1 << slot
+		}
+		// The new epoch is in effect once a write quorum of the old
+		// membership holds it: no write of the old epoch can complete.
+		if ch.from.WriteOK(ch.accepted) {
+			ch.phase = phaseHydrate
+		}
+	case *wire.StatusInfo:
+		if ch.phase != phaseHydrate {
+			return
+		}
+		switch m.Seg {
+		case ch.new.Seg:
+			if body.Hydrated {
+				ch.hydrated = cp.c.now
+				cp.finish(env, ch, true)
+			}
+		case ch.old.Seg:
+			if ch.revertOK && !body.Retired {
+				cp.finish(env, ch, false)
+			}
+		}
+	}
+}
+
+// finish completes the change (the newcomer is full) or reverts it (the
+// old segment came back first), at the next membership epoch.
+func (cp *controlPlane) finish(env wire.Env, ch *change, complete bool) {
+	p := &cp.c.pgs[ch.pg-1]
+	var q quorum.Membership
+	var err error
+	var gone volume.Member
+	if complete {
+		q, err = p.q.Complete(quorum.Member(ch.new.Seg))
+		gone = ch.old
+	} else {
+		q, err = p.q.Revert(quorum.Member(ch.new.Seg))
+		gone = ch.new
+	}
+	if err != nil {
+		panic("cluster: finishing a membership change: " + err.Error())
+	}
+	all := slices.Clone(p.members)
+	members := cp.c.membersOf(q, all)
+	*p = pgInfo{members: members, q: q}
+	ch.phase = phaseDone
+	// Tell the leaving member too, so it retires.
+	body := &wire.SetMembership{Quorum: q, Peers: peersOf(members)}
+	for _, m := range append(slices.Clone(members), gone) {
+		env.Send(wire.Msg{Kind: wire.Control, From: cp.id, To: m.Node, PG: ch.pg, Seg: m.Seg, MemEpoch: q.Epoch(), Body: body})
+	}
+	for _, in := range cp.c.Instances {
+		if in.Role == db.Writer {
+			env.Send(wire.Msg{Kind: wire.Control, From: cp.id, To: in.ID, PG: ch.pg, MemEpoch: q.Epoch(),
+				Body: &db.MembershipUpdate{Quorum: q, Members: members}})
+		}
+	}
+	if complete {
+		ch.outcome = fmt.Sprintf("%v: s%d on %s is full after %v; change complete at epoch %d: %s",
+			ch.pg, ch.new.Seg, ch.new.Name, ch.hydrated-ch.started, q.Epoch(), q.Describe(cp.c.segName(members)))
+	} else {
+		ch.outcome = fmt.Sprintf("%v: %s came back before s%d was full; change reverted at epoch %d: %s",
+			ch.pg, ch.old.Name, ch.new.Seg, q.Epoch(), q.Describe(cp.c.segName(members)))
+	}
+	env.Note(wire.Note{Kind: "membership", PG: ch.pg, Text: ch.outcome})
+}
