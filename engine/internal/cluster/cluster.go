@@ -278,21 +278,48 @@ func (c *Cluster) Latency(a, b sim.NodeID) sim.Time { return c.net.BaseLatency(a
 func (c *Cluster) addPG() redo.PGID {
 	pg := redo.PGID(len(c.pgs) + 1)
 	var members []volume.Member
-	var ids [quorum.Replicas]quorum.Member
-	var nodes [quorum.Replicas]*storage.Node
+	var nodes []*storage.Node
 	per := c.cfg.NodesPerAZ
 	for az := range AZs {
 		for j := range 2 {
 			idx := (2*int(pg-1) + j) % per
 			n := c.Storage[az*per+idx]
 			c.segSeq++
-			seg := c.segSeq
-			nodes[len(members)] = n
-			ids[len(members)] = quorum.Member(seg)
-			members = append(members, volume.Member{Seg: seg, Node: n.ID, Name: n.Name, Full: true})
+			nodes = append(nodes, n)
+			// With tail segments, each AZ holds one full segment (log and
+			// pages) and one tail segment (log only), SIGMOD'18 §4.2.
+			full := !c.cfg.TailSegments || j == 0
+			members = append(members, volume.Member{Seg: c.segSeq, Node: n.ID, Name: n.Name, Full: full})
 		}
 	}
-	q := quorum.Standard(1, ids)
+	var q quorum.Membership
+	if c.cfg.TailSegments {
+		var full, tail [3]quorum.Member
+		var fi, ti int
+		for _, m := range members {
+			if m.Full {
+				full[fi] = quorum.Member(m.Seg)
+				fi++
+			} else {
+				tail[ti] = quorum.Member(m.Seg)
+				ti++
+			}
+		}
+		q = quorum.FullTail(1, full, tail)
+	} else {
+		var ids [quorum.Replicas]quorum.Member
+		for i, m := range members {
+			ids[i] = quorum.Member(m.Seg)
+		}
+		q = quorum.Standard(1, ids)
+	}
+	// Members go in the membership's slot order.
+	ordered := c.membersOf(q, members)
+	byNode := make([]*storage.Node, len(ordered))
+	for i, m := range ordered {
+		byNode[i] = nodes[slices.IndexFunc(members, func(x volume.Member) bool { return x.Seg == m.Seg })]
+	}
+	members, nodes = ordered, byNode
 	peers := make([]wire.Peer, len(members))
 	for i, m := range members {
 		peers[i] = wire.Peer{Seg: m.Seg, Node: m.Node, Full: m.Full}

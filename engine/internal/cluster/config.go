@@ -26,6 +26,11 @@ type Config struct {
 	BandwidthMbps  int64 // per link; 0 is unlimited
 	PersistLatency sim.Time
 
+	// TailSegments gives each PG three full segments (log and pages) and
+	// three tail segments (log only), with the quorum rules of SIGMOD'18
+	// §4.2, instead of six full ones.
+	TailSegments bool
+
 	PagesPerPG  int // pages in one protection group
 	RowsPerPage int // rows a leaf page holds before it splits
 	CachePages  int // pages an instance's buffer cache aims to hold
@@ -113,6 +118,7 @@ var knobs = []knob{
 	{"replicas", "read replicas r1..rN (0 to 15)", func(c *Config, v string) error { return setInt(&c.Replicas, v) }, func(c *Config) string { return strconv.Itoa(c.Replicas) }},
 	{"nodes_per_az", "storage nodes in each of the AZs a, b and c", func(c *Config, v string) error { return setInt(&c.NodesPerAZ, v) }, func(c *Config) string { return strconv.Itoa(c.NodesPerAZ) }},
 	{"pgs", "protection groups at start", func(c *Config, v string) error { return setInt(&c.PGs, v) }, func(c *Config) string { return strconv.Itoa(c.PGs) }},
+	{"tail", "1 for 3 full and 3 tail segments per PG (write 4/6 or 3/3 full, read 3/6 and 1/3 full)", func(c *Config, v string) error { return setBool(&c.TailSegments, v) }, func(c *Config) string { return fmtBool(c.TailSegments) }},
 	{"pages_per_pg", "pages in one protection group (the model's 10 GB)", func(c *Config, v string) error { return setInt(&c.PagesPerPG, v) }, func(c *Config) string { return strconv.Itoa(c.PagesPerPG) }},
 	{"rows_per_page", "rows a leaf page holds before it splits", func(c *Config, v string) error { return setInt(&c.RowsPerPage, v) }, func(c *Config) string { return strconv.Itoa(c.RowsPerPage) }},
 	{"cache", "pages an instance's buffer cache holds", func(c *Config, v string) error { return setInt(&c.CachePages, v) }, func(c *Config) string { return strconv.Itoa(c.CachePages) }},
@@ -222,3 +228,22 @@ func setTime(p *sim.Time, v string) error {
 }
 
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func setBool(p *bool, v string) error {
+	switch v {
+	case "1", "true", "on", "yes":
+		*p = true
+	case "0", "false", "off", "no":
+		*p = false
+	default:
+		return fmt.Errorf("expected 1 or 0")
+	}
+	return nil
+}
+
+func fmtBool(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}

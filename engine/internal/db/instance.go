@@ -99,7 +99,7 @@ type Instance struct {
 	dirs  map[redo.PageID]*dirIndex
 
 	txns    map[uint64]*Txn // transactions not yet durable or rolled back
-	txnSeq  uint64 // transactions begun since NextLSN was txnBase
+	txnSeq  uint64          // transactions begun since NextLSN was txnBase
 	txnBase uint64
 	forUpd  map[lockKey]uint64 // FOR UPDATE row locks → transaction
 	reqs    []*request         // requests in progress, in arrival order
@@ -113,7 +113,6 @@ type Instance struct {
 	// replica state
 	vdl       redo.LSN      // the VDL the instance reads at (replica: as streamed)
 	pending   []redo.Record // streamed records above the applied VDL
-	vdlAt     sim.Time      // when the writer reached the VDL last applied
 	streamBuf []redo.Record // writer: records waiting to be streamed
 	streamArm bool
 	lag       []sim.Time // replica: lag samples, newest last (bounded)

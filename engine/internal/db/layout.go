@@ -330,32 +330,6 @@ func decodePageID(b []byte) (redo.PageID, error) {
 	return redo.PageID(v), nil
 }
 
-// encodePageList stores the pages a transaction changed, as its row of the
-// transaction system page.
-func encodePageList(pages []redo.PageID) []byte {
-	b := binary.AppendUvarint(nil, uint64(len(pages)))
-	for _, p := range pages {
-		b = binary.AppendUvarint(b, uint64(p))
-	}
-	return b
-}
-
-func decodePageList(b []byte) ([]redo.PageID, error) {
-	d := &decoder{b: b}
-	n := d.uvarint()
-	if n > uint64(len(b)) {
-		return nil, errCorruptRow
-	}
-	out := make([]redo.PageID, 0, n)
-	for range n {
-		out = append(out, redo.PageID(d.uvarint()))
-	}
-	if d.err != nil {
-		return nil, d.err
-	}
-	return out, nil
-}
-
 // txnKey encodes a transaction id as a key of the transaction page.
 func txnKey(id uint64) []byte {
 	var b [8]byte

@@ -3,6 +3,7 @@ package db
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"aurora-lab/engine/internal/sim"
 	"aurora-lab/engine/internal/volume"
@@ -76,7 +77,9 @@ func (in *Instance) startUndoRecovered(env wire.Env) {
 		if !ok {
 			return Outcome{}, errMiss
 		}
-		var ids []uint64
+		// The page lists each transaction's changed rows in order; an
+		// attempt that must wait for pages starts the list again.
+		var rebuilt []uint64
 		for _, row := range tp.Rows {
 			if len(row.Key) < 8 {
 				continue
@@ -86,7 +89,13 @@ func (in *Instance) startUndoRecovered(env wire.Env) {
 			if t == nil {
 				t = &Txn{ID: id, state: txnActive, started: env.Now()}
 				in.txns[id] = t
-				ids = append(ids, id)
+			}
+			if t.sess != nil {
+				continue // a transaction of this writer, not the crashed one
+			}
+			if !slices.Contains(rebuilt, id) {
+				rebuilt = append(rebuilt, id)
+				t.changed = t.changed[:0]
 			}
 			if len(row.Value) >= 4 {
 				table := binary.BigEndian.Uint32(row.Value)

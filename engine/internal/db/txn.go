@@ -13,7 +13,6 @@ type Session struct {
 	// Consistency is the session's read-after-write level on a multi-master
 	// cluster: INSTANCE_RAW (the default) or REGIONAL_RAW.
 	Consistency string
-	busy        bool
 }
 
 // NewSession returns a session with no transaction open.
