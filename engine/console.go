@@ -199,6 +199,7 @@ func (l *Lab) newCluster(cmd *script.Command) (string, error) {
 		return "", err
 	}
 	l.cfg, l.c = cfg, c
+	l.gen++
 	for _, con := range l.consoles {
 		con.running = nil
 		con.wakeAt = 0

@@ -73,6 +73,9 @@ type Lab struct {
 	log      []Entry
 	replay   bool
 	failed   int // \expect failures
+	// gen counts the clusters this Lab has run: a \cluster starts a new
+	// one, whose events and notes count from zero again.
+	gen int
 }
 
 // Entry is one input of the command log: the console and text submitted,
@@ -234,9 +237,7 @@ func (l *Lab) nextWake() Time {
 // count previously returned as next), and the count to pass next time.
 func (l *Lab) Outputs(since uint64) (out []Output, next uint64) {
 	first := l.outSeq - uint64(len(l.outputs))
-	if since < first {
-		since = first
-	}
+	since = min(max(since, first), l.outSeq)
 	return l.outputs[since-first:], l.outSeq
 }
 

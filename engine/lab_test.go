@@ -80,3 +80,32 @@ func TestStatementOnACrashedInstanceFails(t *testing.T) {
 		t.Fatal("a statement on a crashed writer did not fail as expected")
 	}
 }
+
+// TestRestoreStopsAtTheSavedEvent saves a Lab between two events of one
+// instant (after single steps) and checks that Restore comes back to
+// exactly that event, not to the end of the instant.
+func TestRestoreStopsAtTheSavedEvent(t *testing.T) {
+	l, err := New(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Submit("w1", "CREATE TABLE t (id INT PRIMARY KEY);\nINSERT INTO t VALUES (1);"); err != nil {
+		t.Fatal(err)
+	}
+	for range 7 {
+		l.Step()
+	}
+	r, err := Restore(DefaultConfig(), l.Log(), l.Now(), l.Events())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Events() != l.Events() || r.TraceHash() != l.TraceHash() || r.Now() != l.Now() {
+		t.Fatalf("restored at event %d (hash %x, %v), saved at %d (hash %x, %v)",
+			r.Events(), r.TraceHash(), r.Now(), l.Events(), l.TraceHash(), l.Now())
+	}
+	r.RunFor(10 * Millisecond)
+	l.RunFor(10 * Millisecond)
+	if r.TraceHash() != l.TraceHash() {
+		t.Fatal("the restored Lab went on differently")
+	}
+}

@@ -17,20 +17,23 @@ import (
 // and \status prints. It holds no pointers into the engine, so the page may
 // keep it as long as it likes.
 type Snapshot struct {
-	Now       Time          `json:"now"`
-	Seed      uint64        `json:"seed"`
-	Config    string        `json:"config"`
-	Events    uint64        `json:"events"`
-	Delivered uint64        `json:"delivered"`
-	Dropped   uint64        `json:"dropped"`
-	AZs       []AZState     `json:"azs"`
-	Nodes     []NodeState   `json:"nodes"`
-	Instances []InstState   `json:"instances"`
-	Volume    VolumeState   `json:"volume"`
-	InFlight  []MsgState    `json:"inflight"`
-	Notes     []NoteState   `json:"notes,omitempty"`
-	NoteNext  uint64        `json:"noteNext"`
-	Consoles  []ConsoleInfo `json:"consoles"`
+	// Generation counts the clusters the Lab has run; it changes when a
+	// \cluster replaces the cluster, whose counters start again.
+	Generation int           `json:"generation"`
+	Now        Time          `json:"now"`
+	Seed       uint64        `json:"seed"`
+	Config     string        `json:"config"`
+	Events     uint64        `json:"events"`
+	Delivered  uint64        `json:"delivered"`
+	Dropped    uint64        `json:"dropped"`
+	AZs        []AZState     `json:"azs"`
+	Nodes      []NodeState   `json:"nodes"`
+	Instances  []InstState   `json:"instances"`
+	Volume     VolumeState   `json:"volume"`
+	InFlight   []MsgState    `json:"inflight"`
+	Notes      []NoteState   `json:"notes,omitempty"`
+	NoteNext   uint64        `json:"noteNext"`
+	Consoles   []ConsoleInfo `json:"consoles"`
 }
 
 // AZState is one availability zone.
@@ -171,7 +174,8 @@ func (l *Lab) SnapshotSince(noteSince uint64) Snapshot {
 	c := l.c
 	st := c.Stats()
 	s := Snapshot{
-		Now: c.Now(), Seed: l.cfg.Seed, Config: l.cfg.String(),
+		Generation: l.gen,
+		Now:        c.Now(), Seed: l.cfg.Seed, Config: l.cfg.String(),
 		Events: st.Events, Delivered: st.Delivered, Dropped: st.Dropped,
 	}
 	for _, az := range cluster.AZs {
@@ -194,7 +198,7 @@ func (l *Lab) SnapshotSince(noteSince uint64) Snapshot {
 	}
 	s.Volume = volumeState(c, c.Writer())
 	c.InFlight(func(at Time, m *wire.Msg) {
-		ms := MsgState{Kind: m.Kind.String(), From: c.Name(m.From), To: c.Name(m.To), PG: uint32(m.PG), Arrive: at}
+		ms := MsgState{Kind: m.Kind.String(), From: c.Name(m.From), To: c.Name(m.To), PG: uint32(m.PG), Sent: m.Sent, Arrive: at}
 		if m.Batch != nil {
 			ms.Label = fmt.Sprintf("lsn %d-%d", m.Batch.First(), m.Batch.Last())
 		} else if m.Kind == wire.WriteAck {

@@ -134,6 +134,7 @@ func New(cfg Config) (*Cluster, error) {
 				return nil, err
 			}
 			in.Vol.Start(c)
+			in.StartWriter(c)
 			first = false
 		}
 	}
@@ -437,6 +438,7 @@ func (c *Cluster) Send(m wire.Msg) {
 		return
 	}
 	m.Stamp = c.inc[m.To]
+	m.Sent = c.now
 	c.q.Push(at, m)
 }
 
@@ -461,9 +463,7 @@ func (c *Cluster) Note(n wire.Note) {
 // previously returned as next), and the count to pass next time.
 func (c *Cluster) Notes(since uint64) (notes []wire.Note, next uint64) {
 	first := c.noteSeq - uint64(len(c.notes))
-	if since < first {
-		since = first
-	}
+	since = min(max(since, first), c.noteSeq)
 	return c.notes[since-first:], c.noteSeq
 }
 

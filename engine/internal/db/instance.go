@@ -82,6 +82,7 @@ const (
 	alarmHedge
 	alarmReadRetry
 	alarmStream
+	alarmKeepalive
 )
 
 // Instance is one database instance.
@@ -115,7 +116,16 @@ type Instance struct {
 	pending   []redo.Record // streamed records above the applied VDL
 	streamBuf []redo.Record // writer: records waiting to be streamed
 	streamArm bool
+	keepArmed bool
+	lastFlush sim.Time
 	lag       []sim.Time // replica: lag samples, newest last (bounded)
+
+	// heads are the replica's PG heads at its VDL (index: PG id - 1), from
+	// the writer's stream; headsKnown once the writer sent the whole table.
+	heads      []redo.LSN
+	headsKnown bool
+	// synced are the followers that have the writer's heads table.
+	synced []sim.NodeID
 
 	recovery *volume.Recovery
 	vcfg     volume.Config
@@ -200,6 +210,11 @@ func (in *Instance) Crash() {
 	in.pending = nil
 	in.streamBuf = nil
 	in.streamArm = false
+	in.heads, in.headsKnown, in.synced = nil, false, nil
+	in.keepArmed = false
+	if in.Role == Replica {
+		in.vdl = 0 // a restarted replica knows nothing until the stream tells it
+	}
 	if in.Role == Writer {
 		// The volume driver lives in the writer's memory; a restarted
 		// writer rebuilds it by recovery.
@@ -225,6 +240,9 @@ func (in *Instance) Handle(env wire.Env, m *wire.Msg) {
 			return
 		case alarmStream:
 			in.flushStream(env)
+			return
+		case alarmKeepalive:
+			in.keepalive(env)
 			return
 		}
 	case wire.ReadReply:
@@ -493,6 +511,11 @@ func (in *Instance) followerReadPoint(env wire.Env, m *wire.Msg) {
 	if in.Vol == nil {
 		return
 	}
+	if m.N == 1 {
+		// The follower lacks the heads table: it restarted, or joined.
+		in.synced = slices.DeleteFunc(in.synced, func(n sim.NodeID) bool { return n == m.From })
+		in.armStream(env)
+	}
 	i := slices.IndexFunc(in.followers, func(f followerRP) bool { return f.node == m.From })
 	if i < 0 {
 		in.followers = append(in.followers, followerRP{node: m.From})
@@ -530,6 +553,7 @@ type fetch struct {
 	page      redo.PageID
 	pg        redo.PGID
 	readPoint redo.LSN
+	head      redo.LSN // the PG's last record at or below readPoint
 	tried     []uint32 // segments asked, in order
 	refused   []uint32 // segments that refused
 	// buffered holds streamed records for the page that arrive while it is
@@ -559,7 +583,29 @@ func (in *Instance) fetch(env wire.Env, id redo.PageID) {
 	if in.Vol != nil {
 		in.Vol.ReadStarted(f.pg, f.readPoint)
 	}
+	if !in.setHead(f) {
+		return // sent once the writer's stream says where the PG's head is
+	}
 	in.sendRead(env, f)
+}
+
+// setHead finds the PG's head at the fetch's read point: the writer knows
+// it; a replica learns it from the log stream. It reports false when the
+// replica does not know it yet.
+func (in *Instance) setHead(f *fetch) bool {
+	if in.Vol != nil {
+		if p := in.Vol.PG(f.pg); p != nil {
+			f.head = p.Head()
+		}
+		return true
+	}
+	if !in.headsKnown {
+		return false
+	}
+	if i := int(f.pg) - 1; i < len(in.heads) {
+		f.head = in.heads[i]
+	}
+	return true
 }
 
 // endFetch forgets a read that got its page.
@@ -588,7 +634,7 @@ func (in *Instance) sendRead(env wire.Env, f *fetch) bool {
 		if !m.Full || slices.Contains(f.tried, m.Seg) {
 			continue
 		}
-		if scl != nil && scl(i) < f.readPoint {
+		if scl != nil && scl(i) < f.head {
 			continue
 		}
 		lat := in.topo.Latency(in.ID, m.Node)
@@ -605,7 +651,7 @@ func (in *Instance) sendRead(env wire.Env, f *fetch) bool {
 	m := members[best]
 	f.tried = append(f.tried, m.Seg)
 	env.Send(wire.Msg{Kind: wire.Read, From: in.ID, To: m.Node, PG: f.pg, Seg: m.Seg,
-		VolEpoch: in.volEpoch(), A: f.readPoint, B: redo.LSN(f.page), N: f.id})
+		VolEpoch: in.volEpoch(), A: f.readPoint, B: redo.LSN(f.page), C: f.head, N: f.id})
 	env.After(in.cfg.HedgeAfter+2*bestLat, wire.Msg{Kind: wire.Timer, From: in.ID, To: in.ID, N: alarmHedge, A: redo.LSN(f.id)})
 	return true
 }
@@ -638,8 +684,16 @@ func (in *Instance) hedge(env wire.Env, id int64) {
 
 func (in *Instance) retryFetch(env wire.Env, id int64) {
 	if f := in.fetchByID(id); f != nil {
+		if in.Vol != nil {
+			in.Vol.ReadDone(f.pg, f.readPoint)
+		}
 		f.readPoint = max(f.readPoint, in.VDL())
-		in.sendRead(env, f)
+		if in.Vol != nil {
+			in.Vol.ReadStarted(f.pg, f.readPoint)
+		}
+		if in.setHead(f) {
+			in.sendRead(env, f)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package db
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/tidwall/btree"
 
@@ -138,26 +139,75 @@ func (in *Instance) armStream(env wire.Env) {
 
 // flushStream ships the records generated since the last flush, and the
 // VDL, to every follower (SIGMOD'17 §4.2.4: replicas get the same redo
-// stream plus VDL updates).
+// stream plus VDL updates). A follower that has not yet got the table of
+// PG heads at the VDL gets it too: it needs it to read from storage.
 func (in *Instance) flushStream(env wire.Env) {
 	in.streamArm = false
+	if in.Vol == nil {
+		return
+	}
 	var b *redo.Batch
 	if len(in.streamBuf) > 0 {
 		b = &redo.Batch{Records: in.streamBuf}
 		in.streamBuf = nil
 	}
+	var heads *StreamHeads
 	for _, f := range in.topo.Followers(in.ID) {
+		m := wire.Msg{Kind: wire.LogStream, From: in.ID, To: f, A: in.Vol.VDL(), N: int64(in.Vol.VDLTime()), Batch: b}
 		if b != nil {
 			in.stats.RecordsSent += int64(len(b.Records))
 		}
-		env.Send(wire.Msg{Kind: wire.LogStream, From: in.ID, To: f, A: in.Vol.VDL(), N: int64(in.Vol.VDLTime()), Batch: b})
+		if !slices.Contains(in.synced, f) {
+			if heads == nil {
+				heads = &StreamHeads{Heads: in.Vol.Heads()}
+			}
+			m.Body = heads
+			in.synced = append(in.synced, f)
+		}
+		env.Send(m)
 	}
+	in.lastFlush = env.Now()
+}
+
+// StreamHeads carries the writer's table of PG heads at its VDL.
+type StreamHeads struct {
+	Heads []redo.LSN
+}
+
+// Size reports the bytes the table takes on the wire.
+func (h *StreamHeads) Size() int { return 8 * len(h.Heads) }
+
+// keepaliveEvery is how often an idle writer tells its followers the VDL,
+// so a follower that just joined learns where to read.
+const keepaliveEvery = 20 * sim.Millisecond
+
+// keepalive flushes the stream when nothing was sent for a while.
+func (in *Instance) keepalive(env wire.Env) {
+	in.keepArmed = false
+	if in.Vol == nil {
+		return
+	}
+	if env.Now()-in.lastFlush >= keepaliveEvery {
+		in.flushStream(env)
+	}
+	in.armKeepalive(env)
+}
+
+func (in *Instance) armKeepalive(env wire.Env) {
+	if in.keepArmed || in.Vol == nil {
+		return
+	}
+	in.keepArmed = true
+	env.After(keepaliveEvery, wire.Msg{Kind: wire.Timer, From: in.ID, To: in.ID, N: alarmKeepalive})
 }
 
 // receiveStream is a replica taking a batch of the writer's log: records
 // wait until the VDL passes them, then whole MTRs are applied, and only to
 // pages the replica holds (SIGMOD'17 §4.2.4).
 func (in *Instance) receiveStream(env wire.Env, m *wire.Msg) {
+	if in.Vol != nil {
+		return // a writer follows no one
+	}
 	if m.Batch != nil {
 		for _, r := range m.Batch.Records {
 			if r.LSN > in.vdl {
@@ -168,7 +218,25 @@ func (in *Instance) receiveStream(env wire.Env, m *wire.Msg) {
 	if m.A > in.vdl {
 		in.applyUpTo(env, m.A, m.N)
 	}
-	env.Send(wire.Msg{Kind: wire.LogStreamAck, From: in.ID, To: m.From, A: in.MinReadPoint()})
+	if h, ok := m.Body.(*StreamHeads); ok && m.A >= in.vdl {
+		in.heads = slices.Clone(h.Heads)
+		in.headsKnown = true
+		in.sendWaitingReads(env)
+	}
+	ack := wire.Msg{Kind: wire.LogStreamAck, From: in.ID, To: m.From, A: in.MinReadPoint()}
+	if !in.headsKnown {
+		ack.N = 1 // "send me the heads table"
+	}
+	env.Send(ack)
+}
+
+// sendWaitingReads sends the page reads that waited for the heads table.
+func (in *Instance) sendWaitingReads(env wire.Env) {
+	for _, f := range in.fetches {
+		if len(f.tried) == 0 && in.setHead(f) {
+			in.sendRead(env, f)
+		}
+	}
 }
 
 func (in *Instance) applyUpTo(env wire.Env, vdl redo.LSN, vdlAt int64) {
@@ -176,6 +244,12 @@ func (in *Instance) applyUpTo(env wire.Env, vdl redo.LSN, vdlAt int64) {
 	for n < len(in.pending) && in.pending[n].LSN <= vdl {
 		r := &in.pending[n]
 		n++
+		if i := int(r.PG) - 1; in.headsKnown && i >= 0 {
+			for len(in.heads) <= i {
+				in.heads = append(in.heads, redo.NoLSN)
+			}
+			in.heads[i] = max(in.heads[i], r.LSN)
+		}
 		if p, ok := in.cache.peek(r.Page); ok {
 			if err := p.Apply(r); err != nil {
 				// The cached version is not the one the record follows:

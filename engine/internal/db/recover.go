@@ -59,6 +59,8 @@ func (in *Instance) handleRecovery(env wire.Env, m *wire.Msg) bool {
 		in.Vol = in.recovery.Open(in.vcfg, in.Stream)
 		in.vdl = in.Vol.VDL()
 		in.Vol.Start(env)
+		in.synced = nil
+		in.armKeepalive(env)
 		// In-flight transactions of the crashed writer are undone online;
 		// the instance takes statements at once (SIGMOD'17 §4.3).
 		in.startUndoRecovered(env)
@@ -140,3 +142,7 @@ func (in *Instance) rejected(env wire.Env, m *wire.Msg) {
 		}
 	}
 }
+
+// StartWriter arms the writer's background work: the keepalive of its log
+// stream.
+func (in *Instance) StartWriter(env wire.Env) { in.armKeepalive(env) }

@@ -310,7 +310,7 @@ func (n *Node) serveRepair(env wire.Env, m *wire.Msg, req *wire.Repair) {
 		}
 	}
 	if req.Page != 0 {
-		if p, _, err := s.materialize(req.Page, m.A); err == nil {
+		if p, _, err := s.materialize(req.Page, m.A, m.A); err == nil {
 			d.Page = p
 			d.Bytes += p.Size()
 		}

@@ -213,7 +213,9 @@ func (w *world) control(i int, body any) {
 // read sends a Read of page p at read point at to segment i+1.
 func (w *world) read(i int, p redo.PageID, at redo.LSN) {
 	w.w.reqs++
-	w.Send(wire.Msg{Kind: wire.Read, From: writerID, To: sim.NodeID(i), PG: 1, Seg: uint32(i + 1), A: at, B: redo.LSN(p), N: w.w.reqs})
+	// The harness reads as if the PG had a record at the read point, the
+	// strictest head a reader can send.
+	w.Send(wire.Msg{Kind: wire.Read, From: writerID, To: sim.NodeID(i), PG: 1, Seg: uint32(i + 1), A: at, B: redo.LSN(p), C: at, N: w.w.reqs})
 }
 
 // lastRead returns the answer to the last read sent.

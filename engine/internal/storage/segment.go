@@ -349,17 +349,20 @@ func (s *Segment) clearBad(it badItem) {
 // is already newer than at, and ErrCorrupt when a base or record it needs
 // fails its checksum.
 func (s *Segment) Materialize(id redo.PageID, at redo.LSN) (*page.Page, error) {
-	p, _, err := s.materialize(id, at)
+	p, _, err := s.materialize(id, at, at)
 	return p, err
 }
 
 // materialize is Materialize that also names the damaged item on
 // ErrCorrupt.
-func (s *Segment) materialize(id redo.PageID, at redo.LSN) (*page.Page, badItem, error) {
+//
+// head is the PG's last record at or below at: the segment can serve the
+// read only if its chain is complete up to it.
+func (s *Segment) materialize(id redo.PageID, at, head redo.LSN) (*page.Page, badItem, error) {
 	if !s.Full {
 		return nil, badItem{}, ErrNotFull
 	}
-	if at > s.SCL() {
+	if head > s.SCL() || head > at {
 		return nil, badItem{}, ErrAboveSCL
 	}
 	var p *page.Page

@@ -342,7 +342,7 @@ func (n *Node) read(env wire.Env, m *wire.Msg) {
 	}
 	if why == 0 {
 		reply.MemEpoch = s.quorum.Epoch()
-		p, bad, err := s.materialize(redo.PageID(m.B), m.A)
+		p, bad, err := s.materialize(redo.PageID(m.B), m.A, m.C)
 		if err == nil {
 			n.stats.ReadsServed++
 			reply.Kind, reply.A, reply.Body = wire.ReadReply, s.SCL(), p

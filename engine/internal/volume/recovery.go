@@ -396,6 +396,7 @@ func (r *Recovery) Open(cfg Config, stream uint8) *Volume {
 			pg.scl[i] = uint64(min(scl, p.head))
 		}
 		pg.pgcl = p.head
+		pg.headVDL = p.head
 	}
 	// The first new record's volume backlink points at VDL; the LSNs in
 	// between are the truncation range, annulled everywhere.

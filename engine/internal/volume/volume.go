@@ -73,7 +73,15 @@ type PG struct {
 	// reads counts the writer's page reads in flight per read point, for
 	// the PG's minimum read point.
 	reads map[redo.LSN]int
+	// headVDL is the PG's last record at or below VDL; recent are its
+	// records above VDL, in order.
+	headVDL redo.LSN
+	recent  []redo.LSN
 }
+
+// Head reports the PG's last record at or below the VDL: a reader at the
+// VDL needs a segment whose SCL has reached it.
+func (p *PG) Head() redo.LSN { return p.headVDL }
 
 // PGMRPL reports the PG's minimum read point: no read of the PG that is in
 // progress, here or on a replica, reads below it, so storage may coalesce
@@ -108,6 +116,10 @@ type Volume struct {
 	vdlAt  sim.Time    // when VDL last moved
 	cpls   []redo.LSN  // CPLs above VDL, in order
 	active []redo.PGID // PGs with outstanding records (sorted)
+	// recentPGs are the PGs with records above VDL (sorted by when they
+	// got the first), scratch a buffer for walking them.
+	recentPGs []redo.PGID
+	scratch   []*PG
 	// lalBase is the end of the last truncation range: LSNs up to it are
 	// durable or annulled.
 	lalBase redo.LSN
@@ -156,6 +168,16 @@ func (v *Volume) ReadDone(pg redo.PGID, rp redo.LSN) {
 	}
 }
 
+// Heads returns every PG's head at the VDL, indexed by PG id - 1: what a
+// replica needs to read at that VDL.
+func (v *Volume) Heads() []redo.LSN {
+	out := make([]redo.LSN, len(v.pgs))
+	for i, p := range v.pgs {
+		out[i] = p.headVDL
+	}
+	return out
+}
+
 // MinReadPoint reports the PGMRPL the writer would send pg now.
 func (v *Volume) MinReadPoint(pg redo.PGID) redo.LSN {
 	if p := v.PG(pg); p != nil {
@@ -200,7 +222,7 @@ func (v *Volume) AddPG(id redo.PGID, q quorum.Membership, members []Member, last
 	if len(members) != q.Len() {
 		panic("volume: members do not match the membership of " + id.String())
 	}
-	p := &PG{ID: id, Quorum: q, Members: members, last: last, pgcl: last}
+	p := &PG{ID: id, Quorum: q, Members: members, last: last, pgcl: last, headVDL: last}
 	for i := range members {
 		p.scl[i] = uint64(last)
 	}
@@ -282,6 +304,10 @@ func (v *Volume) Append(env wire.Env, mtr []redo.Record) ([]redo.Record, error) 
 			v.activate(p.ID)
 		}
 		p.outstanding = append(p.outstanding, r.LSN)
+		if len(p.recent) == 0 {
+			v.recentPGs = append(v.recentPGs, p.ID)
+		}
+		p.recent = append(p.recent, r.LSN)
 		if p.pending == nil {
 			p.pending = &redo.Batch{PG: p.ID}
 			env.After(v.cfg.BoxcarDelay, wire.Msg{Kind: wire.Timer, From: v.self, To: v.self, PG: p.ID, N: AlarmFlush})
@@ -435,7 +461,35 @@ func (v *Volume) advance() bool {
 	}
 	v.vdl = v.cpls[n-1]
 	v.cpls = v.cpls[n:]
+	// Each PG's head at the new VDL. A PG with records above the old VDL
+	// had them outstanding at allocation, so it is among the PGs whose
+	// recent list is not empty; only those are looked at.
+	for _, p := range v.withRecent() {
+		k := 0
+		for k < len(p.recent) && p.recent[k] <= v.vdl {
+			k++
+		}
+		if k > 0 {
+			p.headVDL = p.recent[k-1]
+			p.recent = append(p.recent[:0], p.recent[k:]...)
+		}
+	}
 	return true
+}
+
+// withRecent returns the PGs that have records above VDL.
+func (v *Volume) withRecent() []*PG {
+	v.scratch = v.scratch[:0]
+	for _, id := range v.recentPGs {
+		v.scratch = append(v.scratch, v.PG(id))
+	}
+	v.recentPGs = v.recentPGs[:0]
+	for _, p := range v.scratch {
+		if len(p.recent) > 0 && p.recent[len(p.recent)-1] > v.vdl {
+			v.recentPGs = append(v.recentPGs, p.ID)
+		}
+	}
+	return v.scratch
 }
 
 // SetMembership adopts a new membership of PG id at a newer epoch: writes

@@ -29,7 +29,10 @@ type Kind uint8
 //   - Heartbeat (writer → segment): A = VDL, B = PGMRPL, when no write has
 //     carried them for a while.
 //   - Read (instance → segment): page B as of read point A; N is the
-//     request id. ReadReply: Body = *page.Page, A = the segment's SCL.
+//     request id; C is the PG's head at the read point, its last record at
+//     or below A, which a segment must hold to serve the read (an idle PG's
+//     SCL stays far below VDL, and a segment cannot see a missing tail of
+//     its own chain). ReadReply: Body = *page.Page, A = the segment's SCL.
 //     ReadReject when the segment cannot serve that read point (above its
 //     SCL, below what it has collected, corrupt, not a full segment): N is
 //     the request id, A the reason.
@@ -114,13 +117,15 @@ type Msg struct {
 	Seg      uint32 // the segment addressed or answering
 	VolEpoch uint64 // the volume epoch the sender holds
 	MemEpoch uint64 // the PG membership epoch the sender holds
-	A, B     redo.LSN
+	A, B, C  redo.LSN
 	N        int64
 	Batch    *redo.Batch
 	Body     any // rare payloads; always a pointer, so storing it does not allocate
 	// Stamp is set by the world: the receiver's incarnation at send time,
 	// so a message to a node that crashed and came back is lost.
 	Stamp uint32
+	// Sent is set by the world: when the message left its sender.
+	Sent sim.Time
 }
 
 // Size reports the message's size on the wire in bytes.

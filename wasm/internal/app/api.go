@@ -1,0 +1,204 @@
+//go:build js && wasm
+
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"syscall/js"
+
+	"aurora-lab/engine"
+	"aurora-lab/wasm/internal/dom"
+)
+
+// APIName is the global through which host pages and tests drive the page.
+const APIName = "auroraLab"
+
+// Expose installs the JavaScript API on window.auroraLab, keeping the ready
+// promise that boot.js put there (or making a resolved one), marks the
+// first render for the page-timing benchmark, sets
+// <html data-state="ready">, and resolves ready.
+//
+// The API, every call synchronous unless it says it returns a promise:
+//
+//	run(console, text)   submit input as if typed: {ok: true} or
+//	                     {ok: false, error, line, col} for a parse error
+//	                     (nothing is queued then)
+//	snapshot(noteSince)  the model's snapshot as a plain object; notes made
+//	                     after the first noteSince of them (default: all kept)
+//	outputs(since)       {outputs: [...], next}: outputs after the first since
+//	log()                the command log: [{e, t, c, s}, ...]
+//	complete(text)       whether Enter would run text
+//	pause(), play()      stop and start simulated time
+//	step()               pause and process exactly one event: whether there was one
+//	speed(i)             select speed i (see speeds); returns {index, label, ns}
+//	speeds               the speeds: [{label, ns}], ns of simulated time per second
+//	status()             {playing, now, events, storage: {durable, name, entries,
+//	                     flushes, error}, problem}
+//	flush()              promise: save now; resolves with the saved entry count
+//	reset()              promise: new default cluster, saved state cleared
+//	ready                promise resolved (with the API) once the page has
+//	                     rendered; data-state="ready" on <html> says the same
+func (a *App) Expose() error {
+	win := js.Global()
+	api := win.Get(APIName)
+	if api.Type() != js.TypeObject {
+		api = js.Global().Get("Object").New()
+		win.Set(APIName, api)
+	}
+	fns := map[string]func([]js.Value) any{
+		"run":      a.jsRun,
+		"snapshot": a.jsSnapshot,
+		"outputs":  a.jsOutputs,
+		"log": func([]js.Value) any {
+			log := a.lab.Log()
+			if log == nil {
+				log = []engine.Entry{}
+			}
+			return toJS(log)
+		},
+		"complete": func(args []js.Value) any {
+			return len(args) > 0 && engine.Complete(args[0].String())
+		},
+		"pause": func([]js.Value) any { a.Pause(); return nil },
+		"play":  func([]js.Value) any { a.Play(); return nil },
+		"step":  func([]js.Value) any { return a.Step() },
+		"speed": func(args []js.Value) any {
+			if len(args) > 0 && args[0].Type() == js.TypeNumber {
+				a.SetSpeed(args[0].Int())
+			}
+			sp := Speeds[a.speed]
+			return map[string]any{"index": a.speed, "label": sp.Label, "ns": sp.NS}
+		},
+		"status": a.jsStatus,
+		"flush":  a.jsFlush,
+		"reset":  a.jsReset,
+	}
+	for name, fn := range fns {
+		api.Set(name, dom.Func(APIName+"."+name, fn))
+	}
+	speeds := make([]any, len(Speeds))
+	for i, sp := range Speeds {
+		speeds[i] = map[string]any{"label": sp.Label, "ns": sp.NS}
+	}
+	api.Set("speeds", speeds)
+
+	if err := dom.Mark("aurora:first-render"); err != nil {
+		return err
+	}
+	root, err := a.doc.Root()
+	if err != nil {
+		return err
+	}
+	if err := root.SetData("state", "ready"); err != nil {
+		return err
+	}
+	boot := api.Get("_boot")
+	if boot.Type() == js.TypeObject {
+		boot.Call("resolve", api)
+	} else if api.Get("ready").Type() != js.TypeObject {
+		api.Set("ready", js.Global().Get("Promise").Call("resolve", api))
+	}
+	return nil
+}
+
+// toJS turns a Go value into a plain JavaScript value through JSON.
+func toJS(v any) any {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return js.Global().Get("Error").New(err.Error())
+	}
+	out, err := dom.JSONParse(string(raw))
+	if err != nil {
+		return js.Global().Get("Error").New(err.Error())
+	}
+	return out
+}
+
+func (a *App) jsRun(args []js.Value) any {
+	if len(args) < 2 || args[0].Type() != js.TypeString || args[1].Type() != js.TypeString {
+		return map[string]any{"ok": false, "error": "run(console, text): two strings expected"}
+	}
+	err := a.Submit(args[0].String(), args[1].String())
+	if err == nil {
+		return map[string]any{"ok": true}
+	}
+	res := map[string]any{"ok": false, "error": err.Error()}
+	var pe *engine.ParseError
+	if errors.As(err, &pe) {
+		res["line"], res["col"], res["message"] = pe.Line, pe.Col, pe.Msg
+	}
+	return res
+}
+
+func (a *App) jsSnapshot(args []js.Value) any {
+	since := uint64(0)
+	if len(args) > 0 && args[0].Type() == js.TypeNumber && args[0].Float() > 0 {
+		since = min(uint64(args[0].Float()), a.lab.NoteCount())
+	}
+	return toJS(a.lab.SnapshotSince(since))
+}
+
+func (a *App) jsOutputs(args []js.Value) any {
+	since := uint64(0)
+	if len(args) > 0 && args[0].Type() == js.TypeNumber && args[0].Float() > 0 {
+		since = uint64(args[0].Float())
+	}
+	outs, next := a.lab.Outputs(min(since, a.outNextMax()))
+	return toJS(struct {
+		Outputs []engine.Output `json:"outputs"`
+		Next    uint64          `json:"next"`
+	}{outs, next})
+}
+
+// outNextMax is the count of outputs ever produced, the largest valid
+// cursor.
+func (a *App) outNextMax() uint64 {
+	_, next := a.lab.Outputs(0)
+	return next
+}
+
+func (a *App) jsStatus([]js.Value) any {
+	st := a.pers.Status()
+	errText := ""
+	if st.Err != nil {
+		errText = st.Err.Error()
+	}
+	return map[string]any{
+		"playing": a.playing,
+		"now":     float64(a.lab.Now()),
+		"events":  float64(a.lab.Events()),
+		"storage": map[string]any{
+			"durable": st.Durable, "name": st.Name, "entries": st.Entries,
+			"flushes": st.Flushes, "error": errText,
+		},
+		"problem": a.problem,
+	}
+}
+
+// settle returns a promise and a func(error) that settles it from the
+// persister's goroutine with the saved entry count.
+func (a *App) settle() (js.Value, func(error)) {
+	p, resolve, reject := dom.NewPromise()
+	return p, func(err error) {
+		if err != nil {
+			reject(err)
+			return
+		}
+		resolve(a.pers.Status().Entries)
+	}
+}
+
+func (a *App) jsFlush([]js.Value) any {
+	p, done := a.settle()
+	a.flush(done)
+	return p
+}
+
+func (a *App) jsReset([]js.Value) any {
+	p, done := a.settle()
+	if err := a.Reset(done); err != nil {
+		done(err)
+	}
+	return p
+}
