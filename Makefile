@@ -136,8 +136,8 @@ test-browser: tools
 test-e2e: server $(BIN)/chromium
 	@echo "==> layer 4/4: end to end, chromedp against the served page"
 	@if $(call has_tests,e2e); then \
-		echo '$(GO) test -timeout $(TEST_TIMEOUT) -tags e2e ./e2e/...'; \
-		$(BROWSER_ENV) AURORA_LAB_BIN="$(BIN)/aurora-lab" $(GO) test -timeout $(TEST_TIMEOUT) -tags e2e ./e2e/...; \
+		echo '$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -tags e2e ./e2e/...'; \
+		$(BROWSER_ENV) AURORA_LAB_BIN="$(BIN)/aurora-lab" $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -tags e2e ./e2e/...; \
 	else echo "    no *_test.go under e2e/ yet: nothing to run"; fi
 
 # ---------------------------------------------------------------- benchmarks
