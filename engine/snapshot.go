@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"aurora-lab/engine/internal/cluster"
@@ -93,6 +94,22 @@ type InstState struct {
 	AZ   string `json:"az"`
 	Role string `json:"role"`
 	Up   bool   `json:"up"`
+	// VDL is the durable point the instance reads at: the writer's own, or
+	// the one a replica has applied from the log stream.
+	VDL uint64 `json:"vdl"`
+	// Lag is a replica's latest lag: how long after the writer made an LSN
+	// durable the replica applied it. LagP50 and LagMax summarise the
+	// recent samples.
+	Lag    Time `json:"lag,omitempty"`
+	LagP50 Time `json:"lagP50,omitempty"`
+	LagMax Time `json:"lagMax,omitempty"`
+	Cached int  `json:"cached"`           // pages in the buffer cache
+	Active int  `json:"active,omitempty"` // transactions open or committing
+	Fenced bool `json:"fenced,omitempty"` // refused by storage: another instance recovered the volume
+	// ViewAt and ViewAge describe the oldest open read view of a replica
+	// transaction, which holds back storage's GC.
+	ViewAt  uint64 `json:"viewAt,omitempty"`
+	ViewAge Time   `json:"viewAge,omitempty"`
 }
 
 // VolumeState is the volume: the writer's watermarks and every protection
@@ -114,13 +131,18 @@ type VolumeState struct {
 // PGState is one protection group: its members, where they are, what they
 // have acknowledged, and what the group can still do.
 type PGState struct {
-	ID      uint32        `json:"id"`
-	PGCL    uint64        `json:"pgcl"`
-	State   string        `json:"state"`  // read-write, read-only, unavailable
-	Quorum  string        `json:"quorum"` // the quorum rule and epoch, in words
-	Epoch   uint64        `json:"epoch"`  // the membership epoch
-	Up      int           `json:"up"`     // members up
-	Members []MemberState `json:"members"`
+	ID     uint32 `json:"id"`
+	PGCL   uint64 `json:"pgcl"`
+	State  string `json:"state"`  // read-write, read-only, unavailable
+	Quorum string `json:"quorum"` // the quorum rule and epoch, in words
+	Epoch  uint64 `json:"epoch"`  // the membership epoch
+	// Base and Collected are the highest points any member has coalesced
+	// its pages and collected its log to: both stay at or below the PG's
+	// minimum read point.
+	Base      uint64        `json:"base"`
+	Collected uint64        `json:"collected"`
+	Up        int           `json:"up"` // members up
+	Members   []MemberState `json:"members"`
 }
 
 // MemberState is one member of a PG: the segment as storage holds it, and
@@ -194,7 +216,17 @@ func (l *Lab) SnapshotSince(noteSince uint64) Snapshot {
 		s.Nodes = append(s.Nodes, nodeState(c, n))
 	}
 	for _, in := range c.Instances {
-		s.Instances = append(s.Instances, InstState{Name: in.Name, AZ: in.AZ, Role: in.Role.String(), Up: c.Up(in.ID)})
+		is := InstState{Name: in.Name, AZ: in.AZ, Role: in.Role.String(), Up: c.Up(in.ID), VDL: uint64(in.VDL()),
+			Cached: len(in.CachedPages()), Active: in.ActiveTxns(), Fenced: in.Fenced()}
+		if at, age, ok := in.OldestView(c.Now()); ok {
+			is.ViewAt, is.ViewAge = uint64(at), age
+		}
+		if lag := in.Lag(); len(lag) > 0 && in.Role == db.Replica {
+			sorted := slices.Clone(lag)
+			slices.Sort(sorted)
+			is.Lag, is.LagP50, is.LagMax = lag[len(lag)-1], sorted[len(sorted)/2], sorted[len(sorted)-1]
+		}
+		s.Instances = append(s.Instances, is)
 	}
 	s.Volume = volumeState(c, c.Writer())
 	c.InFlight(func(at Time, m *wire.Msg) {
@@ -268,6 +300,8 @@ func volumeState(c *cluster.Cluster, w *db.Instance) VolumeState {
 			if n := c.Node(m.Node); n != nil {
 				if seg := n.SegmentByID(id, m.Seg); seg != nil {
 					ms.SCL, ms.MemEpoch, ms.Hydrated = uint64(seg.SCL()), seg.MemEpoch(), seg.Hydrated()
+					ps.Base = max(ps.Base, uint64(seg.BaseLSN()))
+					ps.Collected = max(ps.Collected, uint64(seg.CollectedLSN()))
 				}
 			}
 			if vpg != nil {
@@ -312,6 +346,9 @@ func FormatStatus(s Snapshot) string {
 		if len(pg.Members) > 6 || strings.Contains(pg.Quorum, " AND ") || strings.Contains(pg.Quorum, " OR ") {
 			fmt.Fprintf(&b, "    quorum: %s\n", pg.Quorum)
 		}
+		if pg.Base > 0 || pg.Collected > 0 {
+			fmt.Fprintf(&b, "    pages coalesced up to LSN %d, log collected up to LSN %d\n", pg.Base, pg.Collected)
+		}
 		b.WriteString("    SCL:")
 		for _, m := range pg.Members {
 			fmt.Fprintf(&b, " %s=%d", m.Node, m.SCL)
@@ -350,11 +387,22 @@ func FormatStatus(s Snapshot) string {
 		parts = append(parts, p)
 	}
 	b.WriteString("storage: " + strings.Join(parts, ", ") + "\n")
-	parts = parts[:0]
+	b.WriteString("instances:")
 	for _, in := range s.Instances {
-		parts = append(parts, fmt.Sprintf("%s %s %s (AZ %s)", in.Name, in.Role, upDown(in.Up), in.AZ))
+		fmt.Fprintf(&b, "\n  %s %s %s (AZ %s): reads at VDL %d, %d pages cached", in.Name, in.Role, upDown(in.Up), in.AZ, in.VDL, in.Cached)
+		if in.Role == "replica" && in.LagMax > 0 {
+			fmt.Fprintf(&b, ", lag %v (median %v, max %v)", in.Lag, in.LagP50, in.LagMax)
+		}
+		if in.Active > 0 {
+			fmt.Fprintf(&b, ", %d transactions open", in.Active)
+		}
+		if in.ViewAge > 0 || in.ViewAt > 0 {
+			fmt.Fprintf(&b, ", a read view at LSN %d open for %v holds back GC", in.ViewAt, in.ViewAge)
+		}
+		if in.Fenced {
+			b.WriteString(", fenced: another instance recovered the volume")
+		}
 	}
-	b.WriteString("instances: " + strings.Join(parts, ", "))
 	return b.String()
 }
 

@@ -126,6 +126,7 @@ func New(cfg Config) (*Cluster, error) {
 	for _, n := range c.Storage {
 		n.Start(c)
 	}
+	c.cp.start(c)
 	// The writers format their pages of the new volume.
 	first := true
 	for _, in := range c.Instances {
@@ -270,6 +271,9 @@ func (c *Cluster) Followers(w sim.NodeID) []sim.NodeID {
 	}
 	return out
 }
+
+// ControlPlane implements db.Topology.
+func (c *Cluster) ControlPlane() sim.NodeID { return c.cp.id }
 
 // Latency implements db.Topology.
 func (c *Cluster) Latency(a, b sim.NodeID) sim.Time { return c.net.BaseLatency(a, b) }

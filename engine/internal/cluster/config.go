@@ -40,6 +40,10 @@ type Config struct {
 	BoxcarDelay      sim.Time
 	RetryInterval    sim.Time
 	HedgeAfter       sim.Time
+	// FailoverAfter is how long the control plane waits without hearing
+	// from the writer before it promotes a replica; 0 leaves failover to
+	// the \failover command.
+	FailoverAfter sim.Time
 }
 
 // Default returns the default cluster: one writer, one replica, six storage
@@ -64,6 +68,7 @@ func Default() Config {
 		BoxcarDelay:      0,
 		RetryInterval:    20 * sim.Millisecond,
 		HedgeAfter:       2 * sim.Millisecond,
+		FailoverAfter:    1 * sim.Second,
 	}
 }
 
@@ -98,6 +103,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("hedge must be positive")
 	case c.LAL < uint64(2*c.RowsPerPage+8):
 		return fmt.Errorf("lal=%d: must be at least %d, the largest mini-transaction (a leaf split with rows_per_page=%d)", c.LAL, 2*c.RowsPerPage+8, c.RowsPerPage)
+	case c.FailoverAfter < 0:
+		return fmt.Errorf("failover_after must not be negative")
 	case c.StatementTimeout <= 0:
 		return fmt.Errorf("timeout must be positive")
 	}
@@ -132,6 +139,7 @@ var knobs = []knob{
 	{"timeout", "how long a statement waits before it fails", func(c *Config, v string) error { return setTime(&c.StatementTimeout, v) }, func(c *Config) string { return c.StatementTimeout.String() }},
 	{"boxcar", "how long a PG's send buffer fills before it leaves", func(c *Config, v string) error { return setTime(&c.BoxcarDelay, v) }, func(c *Config) string { return c.BoxcarDelay.String() }},
 	{"hedge", "how long a page read waits before also asking a second segment", func(c *Config, v string) error { return setTime(&c.HedgeAfter, v) }, func(c *Config) string { return c.HedgeAfter.String() }},
+	{"failover_after", "how long the writer may be silent before a replica is promoted (0: only \\failover)", func(c *Config, v string) error { return setTime(&c.FailoverAfter, v) }, func(c *Config) string { return c.FailoverAfter.String() }},
 	{"retry", "how long the writer waits before resending unacknowledged records", func(c *Config, v string) error { return setTime(&c.RetryInterval, v) }, func(c *Config) string { return c.RetryInterval.String() }},
 }
 

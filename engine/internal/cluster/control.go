@@ -25,6 +25,9 @@ type controlPlane struct {
 	id      sim.NodeID
 	changes []*change
 	armed   bool
+	// heard is when each writer stream's owner last said it is alive.
+	heard     []sim.Time
+	failovers int
 }
 
 type changePhase uint8
@@ -49,8 +52,14 @@ type change struct {
 	announced int
 }
 
-// alarm of the control plane.
-const alarmPoll = 1
+// alarms of the control plane.
+const (
+	alarmPoll = iota + 1
+	alarmWatchdog
+)
+
+// watchEvery is how often the control plane checks that the writer spoke.
+const watchEvery = 100 * sim.Millisecond
 
 // pollEvery is how often the control plane re-sends and polls.
 const pollEvery = 10 * sim.Millisecond
@@ -59,11 +68,58 @@ const pollEvery = 10 * sim.Millisecond
 func (cp *controlPlane) Handle(env wire.Env, m *wire.Msg) {
 	switch m.Kind {
 	case wire.Timer:
+		if m.N == alarmWatchdog {
+			cp.watch(env)
+			return
+		}
 		cp.armed = false
 		cp.poll(env)
 	case wire.ControlReply:
 		cp.reply(env, m)
+	case wire.Heartbeat:
+		s := int(m.N)
+		for len(cp.heard) <= s {
+			cp.heard = append(cp.heard, 0)
+		}
+		if w := cp.c.WriterOf(uint8(s)); w != nil && w.ID == m.From {
+			cp.heard[s] = env.Now()
+		}
 	}
+}
+
+// start arms the watchdog when failover is automatic; the writers count as
+// heard from at the start.
+func (cp *controlPlane) start(env wire.Env) {
+	cp.heard = make([]sim.Time, len(cp.c.writers))
+	for i := range cp.heard {
+		cp.heard[i] = env.Now()
+	}
+	if cp.c.cfg.FailoverAfter > 0 {
+		env.After(watchEvery, wire.Msg{Kind: wire.Timer, From: cp.id, To: cp.id, N: alarmWatchdog})
+	}
+}
+
+// watch promotes a replica when the writer of a single-writer cluster has
+// been silent for FailoverAfter (its crash, or a partition from the
+// control plane: either way the new volume epoch fences it off).
+func (cp *controlPlane) watch(env wire.Env) {
+	env.After(watchEvery, wire.Msg{Kind: wire.Timer, From: cp.id, To: cp.id, N: alarmWatchdog})
+	c := cp.c
+	if len(c.writers) != 1 || len(cp.heard) == 0 {
+		return
+	}
+	w := c.WriterOf(0)
+	if w.Recovering() || env.Now()-cp.heard[0] < c.cfg.FailoverAfter {
+		return
+	}
+	in, err := c.Failover("")
+	if err != nil {
+		return // no replica is up: the writer's restart will recover
+	}
+	cp.failovers++
+	cp.heard[0] = env.Now() // the new writer's grace period
+	env.Note(wire.Note{Kind: "failover", Node: in.Name, Text: fmt.Sprintf("the control plane has not heard from %s for %v: %s promoted",
+		w.Name, c.cfg.FailoverAfter, in.Name)})
 }
 
 func (cp *controlPlane) arm(env wire.Env) {

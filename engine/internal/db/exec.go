@@ -3,6 +3,7 @@ package db
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"aurora-lab/engine/internal/page"
@@ -52,13 +53,29 @@ func stmtPos(s sql.Stmt) sql.Pos {
 	return sql.NoPos
 }
 
-// page returns a cached page, or notes that r needs it read.
+// page returns a cached page, or notes that r needs it read. A statement
+// in a replica's read view reads the view's own copies.
 func (in *Instance) page(r *request, id redo.PageID) (*page.Page, bool) {
+	if v := r.view(); v != nil {
+		p, ok := v.pages[id]
+		if !ok {
+			r.need = append(r.need, id)
+		}
+		return p, ok
+	}
 	p, ok := in.cache.get(id)
 	if !ok {
 		r.need = append(r.need, id)
 	}
 	return p, ok
+}
+
+// view returns the read view r reads in, or nil.
+func (r *request) view() *readView {
+	if r.sess == nil {
+		return nil
+	}
+	return r.sess.view
 }
 
 // table looks a table up in the catalog.
@@ -328,6 +345,18 @@ func resultOutcome(res *sql.Result, err error) (Outcome, error) {
 // --- transactions ----------------------------------------------------------------
 
 func (in *Instance) begin(env wire.Env, r *request) (Outcome, error) {
+	if in.Role == Replica {
+		if r.sess.view != nil {
+			return Outcome{}, sql.ErrorAt(stmtPos(r.stmt), sql.CodeNotSupported,
+				"a transaction is already open; COMMIT or ROLLBACK it first")
+		}
+		if !in.headsKnown {
+			return Outcome{}, errMiss // the stream has not said where to read yet
+		}
+		r.sess.view = &readView{at: in.vdl, heads: slices.Clone(in.heads), pages: map[redo.PageID]*page.Page{}, since: env.Now()}
+		in.views = append(in.views, r.sess.view)
+		return Outcome{Text: fmt.Sprintf("BEGIN (a read view at LSN %d)", in.vdl)}, nil
+	}
 	if r.sess.txn != nil {
 		// MySQL commits the open transaction when a new one begins; the
 		// model says so rather than committing behind the user's back.
@@ -367,7 +396,20 @@ func (in *Instance) newTxnID() uint64 {
 	return next<<20 | in.txnSeq<<4 | uint64(in.Stream)
 }
 
+// closeView ends a replica transaction's read view.
+func (in *Instance) closeView(s *Session) bool {
+	if s.view == nil {
+		return false
+	}
+	in.views = slices.DeleteFunc(in.views, func(v *readView) bool { return v == s.view })
+	s.view = nil
+	return true
+}
+
 func (in *Instance) commit(env wire.Env, r *request) (Outcome, error) {
+	if in.closeView(r.sess) {
+		return Outcome{Text: "COMMIT"}, nil
+	}
 	t := r.sess.txn
 	if t == nil {
 		return Outcome{Text: "COMMIT (no transaction was open)"}, nil
@@ -406,6 +448,9 @@ func (in *Instance) commitRecord(env wire.Env, t *Txn) error {
 // the version before it, newest change first, and the transaction's
 // entries leave the transaction page.
 func (in *Instance) rollback(env wire.Env, r *request, tag string) (Outcome, error) {
+	if in.closeView(r.sess) {
+		return Outcome{Text: tag}, nil
+	}
 	t := r.sess.txn
 	if t == nil {
 		return Outcome{Text: tag + " (no transaction was open)"}, nil

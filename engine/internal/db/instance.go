@@ -73,6 +73,8 @@ type Topology interface {
 	Followers(writer sim.NodeID) []sim.NodeID
 	// Latency returns the expected one-way delay from a to b.
 	Latency(a, b sim.NodeID) sim.Time
+	// ControlPlane is the node a writer tells it is alive.
+	ControlPlane() sim.NodeID
 }
 
 // Alarms of an instance (wire.Timer, field N). The volume driver's alarms
@@ -112,18 +114,21 @@ type Instance struct {
 	followers []followerRP
 
 	// replica state
-	vdl       redo.LSN      // the VDL the instance reads at (replica: as streamed)
-	pending   []redo.Record // streamed records above the applied VDL
-	streamBuf []redo.Record // writer: records waiting to be streamed
-	streamArm bool
-	keepArmed bool
-	lastFlush sim.Time
-	lag       []sim.Time // replica: lag samples, newest last (bounded)
+	vdl        redo.LSN      // the VDL the instance reads at (replica: as streamed)
+	pending    []redo.Record // streamed records above the applied VDL
+	streamBuf  []redo.Record // writer: records waiting to be streamed
+	streamArm  bool
+	keepArmed  bool
+	keepRounds int
+	lastFlush  sim.Time
+	lag        []sim.Time // replica: lag samples, newest last (bounded)
 
 	// heads are the replica's PG heads at its VDL (index: PG id - 1), from
 	// the writer's stream; headsKnown once the writer sent the whole table.
 	heads      []redo.LSN
 	headsKnown bool
+	// views are the replica's open read views.
+	views []*readView
 	// synced are the followers that have the writer's heads table.
 	synced []sim.NodeID
 
@@ -211,6 +216,7 @@ func (in *Instance) Crash() {
 	in.streamBuf = nil
 	in.streamArm = false
 	in.heads, in.headsKnown, in.synced = nil, false, nil
+	in.views = nil
 	in.keepArmed = false
 	if in.Role == Replica {
 		in.vdl = 0 // a restarted replica knows nothing until the stream tells it
@@ -370,7 +376,7 @@ func (in *Instance) try(env wire.Env, r *request) {
 			}
 		}
 		for _, id := range r.need {
-			in.fetch(env, id)
+			in.fetchFor(env, r, id)
 		}
 	case err == errLocked:
 		r.state = reqLock
@@ -542,7 +548,25 @@ func (in *Instance) MinReadPoint() redo.LSN {
 	for _, f := range in.fetches {
 		low = min(low, f.readPoint)
 	}
+	for _, v := range in.views {
+		low = min(low, v.at)
+	}
 	return low
+}
+
+// OldestView reports the read point and age of the oldest open read view,
+// and whether there is one.
+func (in *Instance) OldestView(now sim.Time) (redo.LSN, sim.Time, bool) {
+	if len(in.views) == 0 {
+		return 0, 0, false
+	}
+	v := in.views[0]
+	for _, x := range in.views[1:] {
+		if x.at < v.at {
+			v = x
+		}
+	}
+	return v.at, now - v.since, true
 }
 
 // --- page reads ------------------------------------------------------------
@@ -550,6 +574,7 @@ func (in *Instance) MinReadPoint() redo.LSN {
 // fetch is a page read in progress.
 type fetch struct {
 	id        int64
+	view      *readView // the read view it reads for, nil for the cache
 	page      redo.PageID
 	pg        redo.PGID
 	readPoint redo.LSN
@@ -563,11 +588,34 @@ type fetch struct {
 
 func (in *Instance) findFetch(page redo.PageID) *fetch {
 	for _, f := range in.fetches {
-		if f.page == page {
+		if f.page == page && f.view == nil {
 			return f
 		}
 	}
 	return nil
+}
+
+// fetchFor starts the reads r needs: into its read view's copies, or into
+// the cache.
+func (in *Instance) fetchFor(env wire.Env, r *request, id redo.PageID) {
+	v := r.view()
+	if v == nil {
+		in.fetch(env, id)
+		return
+	}
+	for _, f := range in.fetches {
+		if f.page == id && f.view == v {
+			return
+		}
+	}
+	in.fetchID++
+	f := &fetch{id: in.fetchID, view: v, page: id, pg: in.cfg.Geometry.PGOf(id), readPoint: v.at}
+	if i := int(f.pg) - 1; i < len(v.heads) {
+		f.head = v.heads[i]
+	}
+	in.fetches = append(in.fetches, f)
+	in.stats.PageReads++
+	in.sendRead(env, f)
 }
 
 // fetch starts reading page id from storage, unless a read of it is on its
@@ -593,6 +641,9 @@ func (in *Instance) fetch(env wire.Env, id redo.PageID) {
 // it; a replica learns it from the log stream. It reports false when the
 // replica does not know it yet.
 func (in *Instance) setHead(f *fetch) bool {
+	if f.view != nil {
+		return true // set when the view's read began
+	}
 	if in.Vol != nil {
 		if p := in.Vol.PG(f.pg); p != nil {
 			f.head = p.Head()
@@ -684,6 +735,10 @@ func (in *Instance) hedge(env wire.Env, id int64) {
 
 func (in *Instance) retryFetch(env wire.Env, id int64) {
 	if f := in.fetchByID(id); f != nil {
+		if f.view != nil {
+			in.sendRead(env, f) // a view reads at its own point, always
+			return
+		}
 		if in.Vol != nil {
 			in.Vol.ReadDone(f.pg, f.readPoint)
 		}
@@ -719,6 +774,11 @@ func (in *Instance) readReply(env wire.Env, m *wire.Msg) {
 		return
 	}
 	in.endFetch(f)
+	if f.view != nil {
+		f.view.pages[p.ID] = p
+		in.retry(env, func(r *request) bool { return r.state == reqPages && r.view() == f.view })
+		return
+	}
 	if _, cached := in.cache.peek(p.ID); !cached {
 		sticky := p.ID < FirstDataPage
 		in.cache.put(p, sticky)

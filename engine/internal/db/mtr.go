@@ -190,6 +190,11 @@ func (in *Instance) keepalive(env wire.Env) {
 	if env.Now()-in.lastFlush >= keepaliveEvery {
 		in.flushStream(env)
 	}
+	// Every few rounds, tell the control plane the writer is alive: it
+	// promotes a replica when the writer falls silent.
+	if in.keepRounds++; in.keepRounds%5 == 0 {
+		env.Send(wire.Msg{Kind: wire.Heartbeat, From: in.ID, To: in.topo.ControlPlane(), VolEpoch: in.Vol.Epoch(), N: int64(in.Stream)})
+	}
 	in.armKeepalive(env)
 }
 

@@ -1,6 +1,7 @@
 package db
 
 import (
+	"aurora-lab/engine/internal/page"
 	"aurora-lab/engine/internal/redo"
 	"aurora-lab/engine/internal/sim"
 )
@@ -13,6 +14,21 @@ type Session struct {
 	// Consistency is the session's read-after-write level on a multi-master
 	// cluster: INSTANCE_RAW (the default) or REGIONAL_RAW.
 	Consistency string
+	// view is a replica transaction's read view: it reads the database as
+	// of its BEGIN (SIGMOD'18 §3.3: replica read views are anchored to a
+	// point of the writer's durable history).
+	view *readView
+}
+
+// readView is a consistent view of the volume at one read point: pages are
+// read from storage as of it, into copies of its own, so the replica's
+// cache moving on does not change what the view sees. While it is open it
+// holds back the PGs' minimum read point, and so storage's GC.
+type readView struct {
+	at    redo.LSN
+	heads []redo.LSN // the PG heads at the view's read point
+	pages map[redo.PageID]*page.Page
+	since sim.Time
 }
 
 // NewSession returns a session with no transaction open.
