@@ -48,9 +48,40 @@ const (
 	// OpDeletePrefix removes every row whose key starts with Key: a
 	// transaction's entries on the transaction page, in its commit record.
 	OpDeletePrefix
+	// OpVoid annuls records of its own writer stream that lost a write
+	// conflict (multi-master): Key holds their LSNs (see VoidLSNs). It has
+	// no page; it is a PG record of the loser's stream, so it travels,
+	// persists and becomes durable like any other.
+	OpVoid
 )
 
-var opNames = [...]string{"none", "format", "put", "delete", "header", "noop", "delete-prefix"}
+var opNames = [...]string{"none", "format", "put", "delete", "header", "noop", "delete-prefix", "void"}
+
+// VoidKey encodes the LSNs a void record annuls.
+func VoidKey(lsns []LSN) []byte {
+	b := make([]byte, 0, 8*len(lsns))
+	for _, l := range lsns {
+		b = append(b, byte(l>>56), byte(l>>48), byte(l>>40), byte(l>>32), byte(l>>24), byte(l>>16), byte(l>>8), byte(l))
+	}
+	return b
+}
+
+// VoidLSNs decodes the Key of a void record.
+func VoidLSNs(key []byte) []LSN {
+	out := make([]LSN, 0, len(key)/8)
+	for i := 0; i+8 <= len(key); i += 8 {
+		var l LSN
+		for _, c := range key[i : i+8] {
+			l = l<<8 | LSN(c)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// MaxStreams is how many writer streams a volume can have: an LSN's low
+// four bits name its stream when there are several writers.
+const MaxStreams = 16
 
 func (o Op) String() string {
 	if int(o) < len(opNames) {

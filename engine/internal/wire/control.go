@@ -11,9 +11,11 @@ import (
 
 // RecoverQuery asks a segment, in crash recovery, what it holds (SIGMOD'17
 // §4.3, step 1). Sending it with a new volume epoch does not yet bump the
-// epoch; Truncate does.
+// epoch; Truncate does. Everything in the answer is about one writer
+// stream: the one being recovered.
 type RecoverQuery struct {
-	Epoch uint64 // the recovery's volume epoch
+	Epoch  uint64 // the recovery's volume epoch
+	Stream uint8
 }
 
 // RecoverInfo answers RecoverQuery.
@@ -50,6 +52,9 @@ type RecordHead struct {
 type Truncation struct {
 	Epoch    uint64
 	From, To redo.LSN
+	// Stream is the writer stream whose records the range annuls: with
+	// several writers, LSN ranges of the streams interleave.
+	Stream uint8
 }
 
 // Truncate makes a segment record a truncation range, drop the records in
@@ -134,3 +139,30 @@ type StatusInfo struct {
 	Retired  bool
 	MemEpoch uint64
 }
+
+// Votes rides on a WriteAck when the cluster has several writers: the
+// records of the batch this segment refused because another change already
+// claimed the same page version here (SIGMOD'18-era multi-master: storage
+// detects write conflicts per page, optimistically). Winners[i] is the LSN
+// that holds the claim Rejected[i] lost at this segment. Every record of
+// the batch not listed was accepted.
+type Votes struct {
+	Rejected []redo.LSN
+	Winners  []redo.LSN
+}
+
+// Size reports the bytes the votes take on the wire.
+func (v *Votes) Size() int { return 16 * len(v.Rejected) }
+
+// ReadVector is the read point of a multi-master reader: per writer stream,
+// the durable point it reads at (Points) and the PG's head of that stream
+// at it (Heads), which the segment must hold. A segment applies a record
+// of stream s only if its LSN is at or below Points[s] and no void record
+// of stream s at or below Points[s] annuls it.
+type ReadVector struct {
+	Points []redo.LSN
+	Heads  []redo.LSN
+}
+
+// Size reports the bytes the vector takes on the wire.
+func (r *ReadVector) Size() int { return 16 * len(r.Points) }

@@ -119,8 +119,11 @@ type Msg struct {
 	MemEpoch uint64 // the PG membership epoch the sender holds
 	A, B, C  redo.LSN
 	N        int64
-	Batch    *redo.Batch
-	Body     any // rare payloads; always a pointer, so storing it does not allocate
+	// Stream is the writer stream a Write, WriteAck, Heartbeat or
+	// recovery request is about (always 0 with one writer).
+	Stream uint8
+	Batch  *redo.Batch
+	Body   any // rare payloads; always a pointer, so storing it does not allocate
 	// Stamp is set by the world: the receiver's incarnation at send time,
 	// so a message to a node that crashed and came back is lost.
 	Stamp uint32
