@@ -388,7 +388,6 @@ func (r *Recovery) checkRepaired(env wire.Env) {
 func (r *Recovery) Open(cfg Config, stream uint8) *Volume {
 	v := New(cfg, r.self, stream, r.epoch, r.truncEnd)
 	v.vdl, v.vcl, v.lastV = r.vdl, r.vdl, r.vdl
-	v.lalBase = r.truncEnd
 	v.vdlAt = r.ended
 	for _, p := range r.pgs {
 		pg := v.AddPG(p.ID, p.Quorum, p.Members, p.head)

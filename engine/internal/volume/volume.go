@@ -35,6 +35,10 @@ type Config struct {
 	// idle PG the VDL and the PG's minimum read point, when they changed
 	// since the last write carried them.
 	HeartbeatInterval sim.Time
+	// Streams is the number of writers sharing the volume. With more than
+	// one, LSNs are Lamport clocks (counter·16 + stream), and every
+	// mini-transaction that changes a page waits for storage's votes.
+	Streams int
 }
 
 // Member is one segment of a protection group as the writer sees it.
@@ -110,19 +114,22 @@ type Volume struct {
 	pgs    []*PG
 
 	next   redo.LSN // the next LSN to allocate
+	step   redo.LSN // 1, or MaxStreams with several writers
 	lastV  redo.LSN // the volume backlink head
 	vcl    redo.LSN
 	vdl    redo.LSN
 	vdlAt  sim.Time    // when VDL last moved
-	cpls   []redo.LSN  // CPLs above VDL, in order
+	cpls   []cpl       // CPLs above VDL, in order
 	active []redo.PGID // PGs with outstanding records (sorted)
+	// above counts the records allocated above VDL: the allocation limit
+	// bounds it.
+	above int
+	// mm is the multi-master state: votes on pending mini-transactions.
+	mm *multi
 	// recentPGs are the PGs with records above VDL (sorted by when they
 	// got the first), scratch a buffer for walking them.
 	recentPGs []redo.PGID
 	scratch   []*PG
-	// lalBase is the end of the last truncation range: LSNs up to it are
-	// durable or annulled.
-	lalBase redo.LSN
 	// replicaMRP is the lowest read point the replicas reported.
 	replicaMRP redo.LSN
 	hbArmed    bool
@@ -142,7 +149,40 @@ type Stats struct {
 // New returns a driver for a volume whose LSNs start after start (NoLSN
 // for a new volume), at volume epoch epoch.
 func New(cfg Config, self sim.NodeID, stream uint8, epoch uint64, start redo.LSN) *Volume {
-	return &Volume{cfg: cfg, self: self, stream: stream, epoch: epoch, next: start + 1, lastV: start, vcl: start, vdl: start, replicaMRP: ^redo.LSN(0)}
+	v := &Volume{cfg: cfg, self: self, stream: stream, epoch: epoch, step: 1, next: start + 1, lastV: start, vcl: start, vdl: start, replicaMRP: ^redo.LSN(0)}
+	if cfg.Streams > 1 {
+		v.step = redo.MaxStreams
+		v.next = (start/redo.MaxStreams+1)*redo.MaxStreams + redo.LSN(stream)
+		v.mm = newMulti()
+	}
+	return v
+}
+
+// Observe raises the writer's LSN clock above an LSN it has seen from
+// another writer, so a change it bases on that one gets a higher LSN: the
+// page chain stays in LSN order (a Lamport clock).
+func (v *Volume) Observe(l redo.LSN) {
+	if v.step == 1 || l < v.next {
+		return
+	}
+	v.next = (l/redo.MaxStreams+1)*redo.MaxStreams + redo.LSN(v.stream)
+}
+
+// Stream reports the writer stream the driver allocates on.
+func (v *Volume) Stream() uint8 { return v.stream }
+
+// Multi reports whether several writers share the volume.
+func (v *Volume) Multi() bool { return v.mm != nil }
+
+// AdoptEpoch takes a newer volume epoch that another writer's recovery set
+// (multi-master: a recovery fences off the recovered stream's old records
+// by truncation, not the other writers).
+func (v *Volume) AdoptEpoch(e uint64) bool {
+	if v.mm == nil || e <= v.epoch {
+		return false
+	}
+	v.epoch = e
+	return true
 }
 
 // SetReplicaReadPoint records the lowest read point the replicas hold.
@@ -264,12 +304,13 @@ func (v *Volume) LAL() uint64 { return v.cfg.LAL }
 // Stats reports the driver's counters.
 func (v *Volume) Stats() Stats { return v.stats }
 
-// CanAllocate reports whether n more LSNs fit under VDL + LAL. After a
-// recovery, the truncated range above the recovered VDL holds no record
-// and never will, so the limit counts from the range's end until VDL
-// passes it.
+// CanAllocate reports whether n more records fit under the allocation
+// limit: no more than LAL records above VDL. With one writer, whose LSNs
+// are consecutive, that is the paper's rule, no LSN above VDL + LAL. A
+// truncation range above a recovered VDL holds no record, so it does not
+// count.
 func (v *Volume) CanAllocate(n int) bool {
-	return v.cfg.LAL == 0 || uint64(v.next)+uint64(n)-1 <= uint64(max(v.vdl, v.lalBase))+v.cfg.LAL
+	return v.cfg.LAL == 0 || uint64(v.above+n) <= v.cfg.LAL
 }
 
 // Append allocates LSNs for one mini-transaction, fills in the backlinks,
@@ -285,6 +326,14 @@ func (v *Volume) Append(env wire.Env, mtr []redo.Record) ([]redo.Record, error) 
 		v.stats.LALStalls++
 		return nil, ErrLAL
 	}
+	v.allocate(env, mtr)
+	v.addCPL(mtr)
+	return mtr, nil
+}
+
+// allocate gives the records of an MTR their LSNs and backlinks and queues
+// them for their PGs.
+func (v *Volume) allocate(env wire.Env, mtr []redo.Record) {
 	for i := range mtr {
 		r := &mtr[i]
 		p := v.PG(r.PG)
@@ -292,7 +341,8 @@ func (v *Volume) Append(env wire.Env, mtr []redo.Record) ([]redo.Record, error) 
 			panic("volume: record for unknown " + r.PG.String())
 		}
 		r.LSN = v.next
-		v.next++
+		v.next += v.step
+		v.above++
 		r.Stream = v.stream
 		r.PrevVolume = v.lastV
 		v.lastV = r.LSN
@@ -314,8 +364,6 @@ func (v *Volume) Append(env wire.Env, mtr []redo.Record) ([]redo.Record, error) 
 		}
 		p.pending.Add(*r)
 	}
-	v.cpls = append(v.cpls, mtr[len(mtr)-1].LSN)
-	return mtr, nil
 }
 
 func (v *Volume) activate(id redo.PGID) {
@@ -352,6 +400,7 @@ func (v *Volume) flush(env wire.Env, p *PG) {
 	p.pending = nil
 	p.sent = append(p.sent, b.Records...)
 	v.stats.BatchesSent++
+	v.watchVotes(b)
 	for _, mem := range p.Members {
 		v.send(env, p, mem, b)
 	}
@@ -409,8 +458,12 @@ func (v *Volume) ack(env wire.Env, m *wire.Msg) bool {
 		return false
 	}
 	i := slices.IndexFunc(p.Members, func(mem Member) bool { return mem.Seg == m.Seg })
-	if i < 0 || uint64(m.A) <= p.scl[i] {
+	if i < 0 {
 		return false
+	}
+	decided := v.vote(p, i, m)
+	if uint64(m.A) <= p.scl[i] {
+		return decided && v.advance(env)
 	}
 	p.scl[i] = uint64(m.A)
 	pgcl := redo.LSN(p.Quorum.CompleteLSN(p.scl[:p.Quorum.Len()]))
@@ -433,16 +486,14 @@ func (v *Volume) ack(env wire.Env, m *wire.Msg) bool {
 			v.active = slices.Delete(v.active, i, i+1)
 		}
 	}
-	if !v.advance() {
-		return false
-	}
-	v.vdlAt = env.Now()
-	return true
+	return v.advance(env)
 }
 
-// advance recomputes VCL and VDL. VCL is one below the lowest LSN still
-// waiting for quorum in any PG; VDL is the highest CPL at or below VCL.
-func (v *Volume) advance() bool {
+// advance recomputes VCL and VDL and reports whether VDL moved. VCL is one
+// below the lowest LSN still waiting for quorum in any PG; VDL is the
+// highest CPL at or below VCL — not past a mini-transaction whose conflict
+// storage has not decided yet.
+func (v *Volume) advance(env wire.Env) bool {
 	vcl := v.next - 1
 	for _, id := range v.active {
 		if first := v.PG(id).outstanding[0] - 1; first < vcl {
@@ -453,14 +504,15 @@ func (v *Volume) advance() bool {
 		v.vcl = vcl
 	}
 	n := 0
-	for n < len(v.cpls) && v.cpls[n] <= v.vcl {
+	for n < len(v.cpls) && v.cpls[n].lsn <= v.vcl && v.cpls[n].decided() {
 		n++
 	}
 	if n == 0 {
 		return false
 	}
-	v.vdl = v.cpls[n-1]
+	v.vdl = v.cpls[n-1].lsn
 	v.cpls = v.cpls[n:]
+	v.vdlAt = env.Now()
 	// Each PG's head at the new VDL. A PG with records above the old VDL
 	// had them outstanding at allocation, so it is among the PGs whose
 	// recent list is not empty; only those are looked at.
@@ -472,6 +524,7 @@ func (v *Volume) advance() bool {
 		if k > 0 {
 			p.headVDL = p.recent[k-1]
 			p.recent = append(p.recent[:0], p.recent[k:]...)
+			v.above -= k
 		}
 	}
 	return true

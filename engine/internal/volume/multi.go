@@ -1,0 +1,249 @@
+package volume
+
+import (
+	"slices"
+
+	"aurora-lab/engine/internal/quorum"
+	"aurora-lab/engine/internal/redo"
+	"aurora-lab/engine/internal/wire"
+)
+
+// cpl is a consistency point above VDL: the last LSN of an MTR, and, with
+// several writers, the MTR's votes until storage decides it.
+type cpl struct {
+	lsn redo.LSN
+	mtr *MTR // nil with one writer, or once decided
+}
+
+func (c cpl) decided() bool { return c.mtr == nil || c.mtr.Outcome != Pending }
+
+// Outcome is what storage's votes decided about an MTR.
+type Outcome uint8
+
+// MTR outcomes.
+const (
+	Pending Outcome = iota
+	Won
+	Lost
+)
+
+// MTR is a mini-transaction of a writer of a multi-master cluster, waiting
+// for the votes of the segments it was sent to. Each segment accepts the
+// first change it sees to a page version and refuses any other. A record
+// stands when a write quorum of its PG accepted it; it has lost once the
+// segments that voted are a write quorum without accepting it. Two
+// changes can never both win, as write quorums intersect; on a split vote
+// both lose, and both writers roll back.
+type MTR struct {
+	ID      uint64
+	Records []redo.Record
+	Outcome Outcome
+	// Winner is, for a lost MTR, the change that beat it at a segment.
+	Winner redo.LSN
+	// Split reports a vote in which no change won.
+	Split bool
+	votes []recordVote
+	cpl   redo.LSN
+}
+
+type recordVote struct {
+	lsn      redo.LSN
+	pg       redo.PGID
+	page     redo.PageID
+	acc, rej quorum.Set
+	winner   redo.LSN
+}
+
+// multi is the multi-master state of a writer's driver.
+type multi struct {
+	seq     uint64
+	pending map[redo.LSN]*MTR // by the LSN of each record that votes
+	batches map[redo.LSN][]redo.LSN
+	decided []*MTR
+	stats   MultiStats
+}
+
+// MultiStats counts votes.
+type MultiStats struct {
+	MTRsWon   int64
+	MTRsLost  int64
+	SplitVote int64
+	Voids     int64
+}
+
+func newMulti() *multi {
+	return &multi{pending: map[redo.LSN]*MTR{}, batches: map[redo.LSN][]redo.LSN{}}
+}
+
+// addCPL registers the CPL of a freshly allocated MTR; with several
+// writers, an MTR that changes pages waits for storage's votes.
+func (v *Volume) addCPL(mtr []redo.Record) {
+	last := mtr[len(mtr)-1].LSN
+	if v.mm == nil {
+		v.cpls = append(v.cpls, cpl{lsn: last})
+		return
+	}
+	v.mm.seq++
+	m := &MTR{ID: v.mm.seq, Records: slices.Clone(mtr), cpl: last}
+	for _, r := range mtr {
+		if r.Page == 0 {
+			continue // no page, no conflict: a void record
+		}
+		m.votes = append(m.votes, recordVote{lsn: r.LSN, pg: r.PG, page: r.Page})
+		v.mm.pending[r.LSN] = m
+	}
+	if len(m.votes) == 0 {
+		m.Outcome = Won
+		v.cpls = append(v.cpls, cpl{lsn: last})
+		return
+	}
+	v.cpls = append(v.cpls, cpl{lsn: last, mtr: m})
+}
+
+// watchVotes remembers which pending records a batch carries, so the
+// segments' acknowledgements of it count as votes.
+func (v *Volume) watchVotes(b *redo.Batch) {
+	if v.mm == nil {
+		return
+	}
+	var lsns []redo.LSN
+	for _, r := range b.Records {
+		if _, ok := v.mm.pending[r.LSN]; ok {
+			lsns = append(lsns, r.LSN)
+		}
+	}
+	if len(lsns) > 0 {
+		v.mm.batches[b.Last()] = lsns
+	}
+}
+
+// vote counts a segment's acknowledgement of a batch as its votes on the
+// batch's pending records, and decides the MTRs whose votes are in. It
+// reports whether an MTR was decided.
+func (v *Volume) vote(p *PG, slot int, m *wire.Msg) bool {
+	if v.mm == nil {
+		return false
+	}
+	lsns, ok := v.mm.batches[m.B]
+	if !ok {
+		return false
+	}
+	votes, _ := m.Body.(*wire.Votes)
+	decided := false
+	for _, l := range lsns {
+		mt := v.mm.pending[l]
+		if mt == nil || mt.Outcome != Pending {
+			continue
+		}
+		k := slices.IndexFunc(mt.votes, func(rv recordVote) bool { return rv.lsn == l })
+		rv := &mt.votes[k]
+		if votes != nil {
+			if j := slices.Index(votes.Rejected, l); j >= 0 {
+				rv.rej |= 1 << slot
+				rv.acc &^= 1 << slot
+				rv.winner = votes.Winners[j]
+				continue
+			}
+		}
+		if rv.rej&(1<<slot) == 0 {
+			rv.acc |= 1 << slot
+		}
+	}
+	for _, l := range lsns {
+		if mt := v.mm.pending[l]; mt != nil && mt.Outcome == Pending && v.decide(mt) {
+			decided = true
+		}
+	}
+	return decided
+}
+
+// decide settles an MTR once its votes allow: won when every record has a
+// write quorum of acceptances, lost when some record cannot get one.
+func (v *Volume) decide(mt *MTR) bool {
+	won := true
+	for i := range mt.votes {
+		rv := &mt.votes[i]
+		q := v.PG(rv.pg).Quorum
+		if q.WriteOK(rv.acc) {
+			continue
+		}
+		won = false
+		if q.WriteOK(rv.acc | rv.rej) {
+			// Enough segments voted, and the record is short of a quorum.
+			mt.Outcome = Lost
+			mt.Winner = rv.winner
+			mt.Split = rv.acc.Count() > 0 && !q.WriteOK(rv.rej)
+			break
+		}
+	}
+	if won {
+		mt.Outcome = Won
+	}
+	if mt.Outcome == Pending {
+		return false
+	}
+	for _, rv := range mt.votes {
+		delete(v.mm.pending, rv.lsn)
+	}
+	v.mm.decided = append(v.mm.decided, mt)
+	switch mt.Outcome {
+	case Won:
+		v.mm.stats.MTRsWon++
+		for i := range v.cpls {
+			if v.cpls[i].mtr == mt {
+				v.cpls[i].mtr = nil
+			}
+		}
+	case Lost:
+		v.mm.stats.MTRsLost++
+		if mt.Split {
+			v.mm.stats.SplitVote++
+		}
+	}
+	return true
+}
+
+// Decisions returns the MTRs decided since the last call, in the order
+// they were decided.
+func (v *Volume) Decisions() []*MTR {
+	if v.mm == nil || len(v.mm.decided) == 0 {
+		return nil
+	}
+	out := v.mm.decided
+	v.mm.decided = nil
+	return out
+}
+
+// MultiStats reports the driver's votes.
+func (v *Volume) MultiStats() MultiStats {
+	if v.mm == nil {
+		return MultiStats{}
+	}
+	return v.mm.stats
+}
+
+// Void annuls a lost MTR: a void record per PG it touched, naming its
+// records, allocated as one MTR in the writer's own stream (whatever the
+// allocation limit says: the lost records wait for it). The lost MTR's
+// consistency point is dropped, so VDL passes it only with the void that
+// annuls it: no reader ever applies a lost change.
+func (v *Volume) Void(env wire.Env, mt *MTR) {
+	var recs []redo.Record
+	for _, r := range mt.Records {
+		k := slices.IndexFunc(recs, func(x redo.Record) bool { return x.PG == r.PG })
+		if k < 0 {
+			recs = append(recs, redo.Record{PG: r.PG, Op: redo.OpVoid})
+			k = len(recs) - 1
+		}
+		recs[k].Key = append(recs[k].Key, redo.VoidKey([]redo.LSN{r.LSN})...)
+	}
+	v.allocate(env, recs)
+	for i := range v.cpls {
+		if v.cpls[i].mtr == mt {
+			v.cpls = slices.Delete(v.cpls, i, i+1)
+			break
+		}
+	}
+	v.cpls = append(v.cpls, cpl{lsn: recs[len(recs)-1].LSN})
+	v.mm.stats.Voids++
+}
