@@ -189,10 +189,15 @@ func (l *Lab) instanceNames() []string {
 // queue stays; statements in progress on the old cluster are abandoned.
 func (l *Lab) newCluster(cmd *script.Command) (string, error) {
 	cfg := cluster.Default()
+	replicasSet := false
 	for _, s := range cmd.Settings {
 		if err := cfg.Set(s.Key, s.Value); err != nil {
 			return "", err
 		}
+		replicasSet = replicasSet || s.Key == "replicas"
+	}
+	if cfg.Writers > 1 && !replicasSet {
+		cfg.Replicas = 0 // a multi-master cluster has no read replicas
 	}
 	c, err := cluster.New(cfg)
 	if err != nil {

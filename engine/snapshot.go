@@ -106,6 +106,13 @@ type InstState struct {
 	Cached int  `json:"cached"`           // pages in the buffer cache
 	Active int  `json:"active,omitempty"` // transactions open or committing
 	Fenced bool `json:"fenced,omitempty"` // refused by storage: another instance recovered the volume
+	// Commits and Conflicts count a writer's committed transactions and
+	// the statements that lost a page conflict (multi-master); Applied the
+	// other writers' records its cache took from their streams.
+	Commits   int64 `json:"commits,omitempty"`
+	Conflicts int64 `json:"conflicts,omitempty"`
+	SplitVote int64 `json:"splitVotes,omitempty"`
+	Applied   int64 `json:"applied,omitempty"`
 	// ViewAt and ViewAge describe the oldest open read view of a replica
 	// transaction, which holds back storage's GC.
 	ViewAt  uint64 `json:"viewAt,omitempty"`
@@ -218,6 +225,10 @@ func (l *Lab) SnapshotSince(noteSince uint64) Snapshot {
 	for _, in := range c.Instances {
 		is := InstState{Name: in.Name, AZ: in.AZ, Role: in.Role.String(), Up: c.Up(in.ID), VDL: uint64(in.VDL()),
 			Cached: len(in.CachedPages()), Active: in.ActiveTxns(), Fenced: in.Fenced()}
+		is.Commits = in.Stats().Commits
+		if ms := in.MultiStats(); in.Role == db.Writer {
+			is.Conflicts, is.SplitVote, is.Applied = ms.Conflicts, ms.SplitVote, ms.Applied
+		}
 		if at, age, ok := in.OldestView(c.Now()); ok {
 			is.ViewAt, is.ViewAge = uint64(at), age
 		}
@@ -396,6 +407,12 @@ func FormatStatus(s Snapshot) string {
 		if in.Active > 0 {
 			fmt.Fprintf(&b, ", %d transactions open", in.Active)
 		}
+		if in.Role == "writer" && (in.Conflicts > 0 || in.Applied > 0) {
+			fmt.Fprintf(&b, ", %d commits, %d conflicts (%s)", in.Commits, in.Conflicts, conflictRate(in.Commits, in.Conflicts))
+			if in.SplitVote > 0 {
+				fmt.Fprintf(&b, ", %d split votes", in.SplitVote)
+			}
+		}
 		if in.ViewAge > 0 || in.ViewAt > 0 {
 			fmt.Fprintf(&b, ", a read view at LSN %d open for %v holds back GC", in.ViewAt, in.ViewAge)
 		}
@@ -420,4 +437,13 @@ func memberName(members []volume.Member, m quorum.Member) string {
 		}
 	}
 	return m.String()
+}
+
+// conflictRate prints the share of a writer's attempts that lost a
+// conflict.
+func conflictRate(commits, conflicts int64) string {
+	if commits+conflicts == 0 {
+		return "no attempts"
+	}
+	return fmt.Sprintf("%.1f%% conflict rate", 100*float64(conflicts)/float64(commits+conflicts))
 }

@@ -88,9 +88,17 @@ func New(cfg Config) (*Cluster, error) {
 	for az := range AZs {
 		for i := 1; i <= cfg.NodesPerAZ; i++ {
 			id := c.addNode(AZs[az]+strconv.Itoa(i), uint8(az))
-			n := storage.NewNode(id, c.names[id], AZs[az], storage.Config{
-				PersistLatency: cfg.PersistLatency, HasBackup: true, Backup: bk,
-			})
+			scfg := storage.Config{PersistLatency: cfg.PersistLatency, HasBackup: true, Backup: bk}
+			if cfg.Writers > 1 {
+				// Several writers: segments vote on page versions. Coalescing,
+				// staging and GC wait (SIGMOD'17 §3.3 lets background work
+				// be deferred): a page base must never hold a change whose
+				// conflict is undecided, and deciding that across writers'
+				// streams is beyond this model.
+				scfg.Conflicts = true
+				scfg.CoalesceInterval, scfg.StageInterval, scfg.GCInterval = -1, -1, -1
+			}
+			n := storage.NewNode(id, c.names[id], AZs[az], scfg)
 			c.handlers[id] = n
 			c.Storage = append(c.Storage, n)
 		}
@@ -177,7 +185,8 @@ func (c *Cluster) addInstance(name string, az int, role db.Role) {
 }
 
 func (c *Cluster) volumeConfig() volume.Config {
-	return volume.Config{LAL: c.cfg.LAL, BoxcarDelay: c.cfg.BoxcarDelay, RetryInterval: c.cfg.RetryInterval, HeartbeatInterval: 10 * sim.Millisecond}
+	return volume.Config{LAL: c.cfg.LAL, BoxcarDelay: c.cfg.BoxcarDelay, RetryInterval: c.cfg.RetryInterval,
+		HeartbeatInterval: 10 * sim.Millisecond, Streams: c.cfg.Writers}
 }
 
 // pgSpecs returns the volume's protection groups as recovery needs them.
@@ -271,6 +280,12 @@ func (c *Cluster) Followers(w sim.NodeID) []sim.NodeID {
 	}
 	return out
 }
+
+// Writers implements db.Topology.
+func (c *Cluster) Writers() int { return len(c.writers) }
+
+// WriterNode implements db.Topology.
+func (c *Cluster) WriterNode(s uint8) sim.NodeID { return c.writers[s] }
 
 // ControlPlane implements db.Topology.
 func (c *Cluster) ControlPlane() sim.NodeID { return c.cp.id }

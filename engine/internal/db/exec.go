@@ -467,6 +467,9 @@ func (in *Instance) rollback(env wire.Env, r *request, tag string) (Outcome, err
 // undo writes the compensating changes of t. It first checks that every
 // page it needs is cached, so it either does all of its work or none.
 func (in *Instance) undo(env wire.Env, r *request, t *Txn) error {
+	if len(t.changed) == 0 {
+		return nil // it changed nothing: there is nothing to undo
+	}
 	type fix struct {
 		leaf redo.PageID
 		key  []byte

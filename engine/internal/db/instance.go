@@ -75,6 +75,10 @@ type Topology interface {
 	Latency(a, b sim.NodeID) sim.Time
 	// ControlPlane is the node a writer tells it is alive.
 	ControlPlane() sim.NodeID
+	// Writers reports the number of writer streams; WriterNode the
+	// instance that owns stream s.
+	Writers() int
+	WriterNode(s uint8) sim.NodeID
 }
 
 // Alarms of an instance (wire.Timer, field N). The volume driver's alarms
@@ -131,6 +135,11 @@ type Instance struct {
 	views []*readView
 	// synced are the followers that have the writer's heads table.
 	synced []sim.NodeID
+
+	// mm is the multi-master state of a writer sharing the volume.
+	mm *mmState
+	// cur is the request being run, while it runs.
+	cur *request
 
 	recovery *volume.Recovery
 	vcfg     volume.Config
@@ -258,7 +267,11 @@ func (in *Instance) Handle(env wire.Env, m *wire.Msg) {
 		in.readReject(env, m)
 		return
 	case wire.LogStream:
-		in.receiveStream(env, m)
+		if in.multi() {
+			in.receivePeer(env, m)
+		} else {
+			in.receiveStream(env, m)
+		}
 		return
 	case wire.WriteReject:
 		in.rejected(env, m)
@@ -266,7 +279,10 @@ func (in *Instance) Handle(env wire.Env, m *wire.Msg) {
 	case wire.LogStreamAck:
 		in.followerReadPoint(env, m)
 		return
-	case wire.Control:
+	case wire.Control, wire.ControlReply:
+		if in.vdlAnswer(env, m) {
+			return
+		}
 		if sm, ok := m.Body.(*MembershipUpdate); ok {
 			if in.Vol != nil {
 				in.Vol.SetMembership(env, m.PG, sm.Quorum, sm.Members)
@@ -278,8 +294,12 @@ func (in *Instance) Handle(env wire.Env, m *wire.Msg) {
 	if in.handleRecovery(env, m) {
 		return
 	}
-	if in.Vol != nil && in.Vol.Handle(env, m) {
-		in.durableAdvanced(env)
+	if in.Vol != nil {
+		moved := in.Vol.Handle(env, m)
+		in.settle(env)
+		if moved {
+			in.durableAdvanced(env)
+		}
 	}
 }
 
@@ -295,6 +315,8 @@ const (
 	reqLAL                 // the LSN allocation limit
 	reqDurable             // its commit record to become durable
 	reqRecovering          // the instance to finish crash recovery
+	reqVotes               // storage's votes on its changes (multi-master)
+	reqConsistent          // a cluster-wide consistent point (REGIONAL_RAW)
 	reqFinished
 )
 
@@ -318,6 +340,18 @@ type request struct {
 	resume  func() (Outcome, error)
 	rest    []change
 	restDef *tableDef
+
+	// Multi-master: votes counts the request's MTRs storage has not
+	// decided; lost is set when one lost; rolling while its transaction
+	// rolls back; implicit is its autocommit transaction.
+	votes    int
+	lost     bool
+	rolling  bool
+	implicit *Txn
+	// REGIONAL_RAW: what the other writers' VDLs were when it asked.
+	raw     int
+	rawWant []redo.LSN
+	rawLeft int
 }
 
 // Exec runs stmt for sess and calls done once, when it completes or fails.
@@ -350,16 +384,21 @@ func (in *Instance) try(env wire.Env, r *request) {
 		in.finish(env, r, Outcome{Err: fmt.Errorf("ERROR 1290 (HY000): %s is no longer the writer: another instance recovered the volume", in.Name)})
 		return
 	}
+	if r.resume == nil && r.fn == nil && !in.consistent(env, r) {
+		return
+	}
 	r.state = reqRunning
 	r.need = r.need[:0]
 	var out Outcome
 	var err error
+	in.cur = r
+	defer func() { in.cur = nil }()
 	switch {
 	case r.resume != nil:
 		resume := r.resume
 		r.resume = nil
 		out, err = resume()
-		if err == errLAL && r.resume == nil {
+		if (err == errLAL || err == errVotes || err == errMiss) && r.resume == nil {
 			r.resume = resume
 		}
 	case r.fn != nil:
@@ -382,6 +421,17 @@ func (in *Instance) try(env wire.Env, r *request) {
 		r.state = reqLock
 	case err == errLAL:
 		r.state = reqLAL
+	case err == errVotes:
+		r.state = reqVotes
+		if r.votes == 0 {
+			in.afterVotes(env, r)
+		}
+	case err == errConflict:
+		r.lost = true
+		r.state = reqVotes
+		if r.votes == 0 {
+			in.afterVotes(env, r)
+		}
 	case err != nil:
 		in.finish(env, r, Outcome{Err: err})
 	case r.txn != nil && r.txn.state == txnCommitting:
@@ -581,6 +631,9 @@ type fetch struct {
 	head      redo.LSN // the PG's last record at or below readPoint
 	tried     []uint32 // segments asked, in order
 	refused   []uint32 // segments that refused
+	// backoff is set once every segment was asked: the read waits for its
+	// retry alarm, whatever answers still come.
+	backoff bool
 	// buffered holds streamed records for the page that arrive while it is
 	// read (replicas), applied once it is installed.
 	buffered []redo.Record
@@ -685,7 +738,7 @@ func (in *Instance) sendRead(env wire.Env, f *fetch) bool {
 		if !m.Full || slices.Contains(f.tried, m.Seg) {
 			continue
 		}
-		if scl != nil && scl(i) < f.head {
+		if scl != nil && !in.multi() && scl(i) < f.head {
 			continue
 		}
 		lat := in.topo.Latency(in.ID, m.Node)
@@ -695,14 +748,24 @@ func (in *Instance) sendRead(env wire.Env, f *fetch) bool {
 	}
 	if best < 0 {
 		// Every segment was asked. Try again later, from scratch.
-		f.tried = f.tried[:0]
-		env.After(in.cfg.ReadRetry, wire.Msg{Kind: wire.Timer, From: in.ID, To: in.ID, N: alarmReadRetry, A: redo.LSN(f.id)})
+		if !f.backoff {
+			f.backoff = true
+			env.After(in.cfg.ReadRetry, wire.Msg{Kind: wire.Timer, From: in.ID, To: in.ID, N: alarmReadRetry, A: redo.LSN(f.id)})
+		}
 		return false
 	}
 	m := members[best]
+	msg := wire.Msg{Kind: wire.Read, From: in.ID, To: m.Node, PG: f.pg, Seg: m.Seg,
+		VolEpoch: in.volEpoch(), A: f.readPoint, B: redo.LSN(f.page), C: f.head, N: f.id}
+	if in.multi() {
+		vec, ok := in.readVector(f.pg)
+		if !ok {
+			return false // sent once the other writers' heads are known
+		}
+		msg.Body = vec
+	}
 	f.tried = append(f.tried, m.Seg)
-	env.Send(wire.Msg{Kind: wire.Read, From: in.ID, To: m.Node, PG: f.pg, Seg: m.Seg,
-		VolEpoch: in.volEpoch(), A: f.readPoint, B: redo.LSN(f.page), C: f.head, N: f.id})
+	env.Send(msg)
 	env.After(in.cfg.HedgeAfter+2*bestLat, wire.Msg{Kind: wire.Timer, From: in.ID, To: in.ID, N: alarmHedge, A: redo.LSN(f.id)})
 	return true
 }
@@ -725,7 +788,7 @@ func (in *Instance) fetchByID(id int64) *fetch {
 
 func (in *Instance) hedge(env wire.Env, id int64) {
 	f := in.fetchByID(id)
-	if f == nil {
+	if f == nil || f.backoff {
 		return
 	}
 	if in.sendRead(env, f) {
@@ -735,6 +798,8 @@ func (in *Instance) hedge(env wire.Env, id int64) {
 
 func (in *Instance) retryFetch(env wire.Env, id int64) {
 	if f := in.fetchByID(id); f != nil {
+		f.backoff = false
+		f.tried = f.tried[:0]
 		if f.view != nil {
 			in.sendRead(env, f) // a view reads at its own point, always
 			return
@@ -759,6 +824,9 @@ func (in *Instance) readReject(env wire.Env, m *wire.Msg) {
 	}
 	if !slices.Contains(f.refused, m.Seg) {
 		f.refused = append(f.refused, m.Seg)
+	}
+	if f.backoff {
+		return
 	}
 	// Ask the next segment now rather than waiting for the hedge.
 	in.sendRead(env, f)

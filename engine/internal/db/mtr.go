@@ -59,7 +59,7 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 	}
 	// The records get consecutive LSNs from NextLSN, so each record's page
 	// backlink — the version it changes — is known before allocation.
-	next := in.Vol.NextLSN()
+	next, step := in.Vol.NextLSN(), in.Vol.Step()
 	last := make(map[redo.PageID]redo.LSN, 4)
 	for i := range m.ops {
 		r := &m.ops[i]
@@ -74,7 +74,7 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 		r.PrevPage = prev
 		r.PG = in.cfg.Geometry.PGOf(r.Page)
 		in.topo.Grow(r.PG)
-		last[r.Page] = next + redo.LSN(i)
+		last[r.Page] = next + redo.LSN(i)*step
 	}
 	recs, err := in.Vol.Append(env, m.ops)
 	if err != nil {
@@ -82,8 +82,8 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 	}
 	for i := range recs {
 		r := &recs[i]
-		if r.LSN != next+redo.LSN(i) {
-			panic(fmt.Sprintf("db: LSN %d allocated where %d was predicted", r.LSN, next+redo.LSN(i)))
+		if r.LSN != next+redo.LSN(i)*step {
+			panic(fmt.Sprintf("db: LSN %d allocated where %d was predicted", r.LSN, next+redo.LSN(i)*step))
 		}
 		p, _ := in.cache.peek(r.Page)
 		if err := p.Apply(r); err != nil {
@@ -92,8 +92,14 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 		in.cache.pin(r.Page)
 		in.cache.unpin(r.Page) // touch without keeping a pin
 	}
-	in.streamBuf = append(in.streamBuf, recs...)
-	in.armStream(env)
+	if mt := in.Vol.LastMTR(); mt != nil {
+		// Several writers: the change waits for storage's votes before the
+		// other writers see it.
+		in.hold(mt, recs)
+	} else {
+		in.streamBuf = append(in.streamBuf, recs...)
+		in.armStream(env)
+	}
 	return recs[len(recs)-1].LSN, nil
 }
 
@@ -153,7 +159,7 @@ func (in *Instance) flushStream(env wire.Env) {
 	}
 	var heads *StreamHeads
 	for _, f := range in.topo.Followers(in.ID) {
-		m := wire.Msg{Kind: wire.LogStream, From: in.ID, To: f, A: in.Vol.VDL(), N: int64(in.Vol.VDLTime()), Batch: b}
+		m := wire.Msg{Kind: wire.LogStream, From: in.ID, To: f, A: in.Vol.VDL(), N: int64(in.Vol.VDLTime()), Batch: b, Stream: in.Stream}
 		if b != nil {
 			in.stats.RecordsSent += int64(len(b.Records))
 		}

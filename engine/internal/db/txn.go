@@ -62,6 +62,9 @@ type Txn struct {
 	lockedFor []lockKey // rows locked by SELECT ... FOR UPDATE
 	commitLSN redo.LSN
 	started   sim.Time
+	// rawDone: the transaction has waited once for a cluster-wide
+	// consistent point (REGIONAL_RAW is paid once per transaction).
+	rawDone bool
 }
 
 type txnRow struct {

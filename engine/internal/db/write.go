@@ -30,6 +30,7 @@ func (in *Instance) write(env wire.Env, r *request, body func(t *Txn) (int64, er
 	implicit := t == nil
 	if implicit {
 		t = in.newTxn(env, r)
+		r.implicit = t
 	}
 	n, err := body(t)
 	finish := func() (Outcome, error) {
@@ -54,6 +55,12 @@ func (in *Instance) write(env wire.Env, r *request, body func(t *Txn) (int64, er
 	if err != nil {
 		return Outcome{}, err
 	}
+	if r.votes > 0 {
+		// Several writers: the changes stand only once storage's votes
+		// are in; then the statement commits or ends.
+		r.resume = finish
+		return Outcome{}, errVotes
+	}
 	out, err := finish()
 	if err == errLAL {
 		// Only the commit record waits.
@@ -65,6 +72,14 @@ func (in *Instance) write(env wire.Env, r *request, body func(t *Txn) (int64, er
 // lockedBy reports the unfinished transaction (other than t) that holds the
 // row, or 0.
 func (in *Instance) lockedBy(r *request, t *Txn, table uint32, key []byte, rec rowRec) (uint64, error) {
+	if fa, err := in.foreignActive(r, rec.cur.txn); err != nil || fa {
+		if fa {
+			// Another writer's transaction changed the row: locks are per
+			// instance, so with several writers that is a conflict.
+			return 0, errConflict
+		}
+		return 0, err
+	}
 	if rec.cur.txn != 0 && rec.cur.txn != t.ID {
 		act, err := in.active(r, rec.cur.txn)
 		if err != nil {

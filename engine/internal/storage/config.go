@@ -59,6 +59,10 @@ type Config struct {
 
 	// Store is the node's disk; nil gives a fresh MemStore.
 	Store Store
+
+	// Conflicts turns on multi-master conflict detection: segments vote
+	// on each change to a page version (see multi.go).
+	Conflicts bool
 }
 
 // DefaultConfig returns the default knobs.

@@ -61,10 +61,20 @@ func (n *Node) reply(env wire.Env, m *wire.Msg, s *Segment, body any) {
 // last record at or below it (FloorHead) and the heads of the records
 // above it — at most RecoverHeadsMax, the lowest first, so recovery costs
 // the same whatever the log's length — with the truncation ranges it holds.
+//
+// Answering also locks the door (SIGMOD'17 §4.3): the node takes the
+// recovery's volume epoch before it reports what it holds, so it refuses
+// the old writer from then on. Once a read quorum has answered, the old
+// writer can no longer gather a write quorum (3 + 4 > 6), so nothing it
+// writes afterwards can become durable behind the recovery's back, above
+// the VDL the recovery computes from those answers.
 func (n *Node) recoverQuery(env wire.Env, m *wire.Msg) {
 	s := n.lookup(m.PG, m.Seg)
 	if s == nil {
 		return
+	}
+	if m.VolEpoch > n.volEpoch {
+		n.raiseLock(env, m.VolEpoch, s, -1)
 	}
 	floor := min(s.SCL(), n.knownVDL)
 	info := &wire.RecoverInfo{SCL: s.SCL(), KnownVDL: n.knownVDL, Floor: floor, Truncations: n.Truncations()}
@@ -250,8 +260,8 @@ func (n *Node) installHydrate(env wire.Env, p *pending) {
 		n.vdlDirty = true
 	}
 	base := d.BaseLSN
-	if s.hydrated && (d.SCL <= s.SCL() || base < s.coalesced || base < s.collected) {
-		return // the copy is no newer than what the segment holds
+	if s.hydrated && (base < s.coalesced || base < s.collected || d.SCL <= s.SCL() && len(s.bad) == 0) {
+		return // the copy is no newer than what the segment holds, nor repairs it
 	}
 	if s.Full {
 		s.bases = s.bases[:0]
@@ -296,7 +306,9 @@ func (n *Node) installHydrate(env wire.Env, p *pending) {
 
 // serveRepair answers Repair with good copies: the records asked for that
 // this segment holds undamaged, and the page as of the version the asker
-// wants (Control A) when this segment can materialise it.
+// wants (Control A) when this segment can materialise it. The reply says
+// how far this segment has coalesced (A) and collected (B), so an asker
+// whose damage lies below them knows no peer's log can repair it.
 func (n *Node) serveRepair(env wire.Env, m *wire.Msg, req *wire.Repair) {
 	s := n.lookup(m.PG, m.Seg)
 	if s == nil || s.retired || !s.hydrated {
@@ -315,7 +327,10 @@ func (n *Node) serveRepair(env wire.Env, m *wire.Msg, req *wire.Repair) {
 			d.Bytes += p.Size()
 		}
 	}
-	r := wire.Msg{Kind: wire.ControlReply, From: n.ID, To: m.From, PG: s.PG, Seg: s.ID, N: m.N, VolEpoch: n.cleanEpoch, MemEpoch: s.quorum.Epoch(), Body: d}
+	// A and B tell the asker what this segment can no longer give: its
+	// bases are at A, and its log holds no record at or below B.
+	r := wire.Msg{Kind: wire.ControlReply, From: n.ID, To: m.From, PG: s.PG, Seg: s.ID, N: m.N, VolEpoch: n.cleanEpoch, MemEpoch: s.quorum.Epoch(),
+		A: s.coalesced, B: s.floor(0), Body: d}
 	env.Send(r)
 }
 
@@ -361,5 +376,31 @@ func (n *Node) installRepair(env wire.Env, m *wire.Msg, d *wire.RepairData) {
 		s.clearBad(badItem{page: p.ID})
 		n.stats.Repaired++
 		n.note(env, "repair", s.PG, "s%d base page %v repaired from a peer's copy", s.ID, p.ID)
+	}
+	n.repairByCopy(env, m, s, d)
+}
+
+// repairByCopy refills a damaged segment from a peer's full copy, as
+// hydration does, when the peer cannot send what is damaged: a record it
+// has already collected from its log (at or below its floor, m.B), or a
+// base page of a version older than its own bases (m.A). Every peer
+// coalesces and collects alike, so asking another would not help, and
+// without this the damage would block coalescing, and so garbage
+// collection, on this segment for good.
+func (n *Node) repairByCopy(env wire.Env, m *wire.Msg, s *Segment, d *wire.RepairData) {
+	if s.hydrateAsked || !s.hydrated {
+		return
+	}
+	for _, it := range s.bad {
+		gone := it.page == 0 && it.lsn <= m.B || it.page != 0 && d.Page == nil && m.A > s.coalesced
+		if gone {
+			what := "record " + it.lsn.String()
+			if it.page != 0 {
+				what = "base page " + it.page.String()
+			}
+			n.note(env, "repair", s.PG, "s%d %s is no longer in its peers' logs: refilling from a peer's copy", s.ID, what)
+			n.askHydrate(env, s)
+			return
+		}
 	}
 }

@@ -183,6 +183,9 @@ func (n *Node) gossipReply(env wire.Env, m *wire.Msg) {
 	if b == nil || len(b.Records) == 0 {
 		return
 	}
+	if b, _ = n.fresh(s, b, m.VolEpoch, m.MemEpoch); b == nil {
+		return // all of it held, or already on its way to the disk
+	}
 	n.enqueue(env, pending{kind: pendGossip, from: m.From, seg: s, batch: b, epoch: m.VolEpoch, memEpoch: m.MemEpoch}, b.Size())
 }
 

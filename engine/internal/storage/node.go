@@ -84,6 +84,7 @@ type Stats struct {
 	Truncated        int64 // records dropped by truncation
 	StaleRefused     int64 // requests refused for a stale epoch
 	Hydrations       int64 // hydrations installed
+	Conflicts        int64 // changes refused because another claimed their page version first
 }
 
 // pending is a batch in the in-memory queue, waiting for the disk.
@@ -96,6 +97,7 @@ type pending struct {
 	epoch    uint64 // the sender's volume epoch (clean epoch for a peer)
 	memEpoch uint64
 	hyd      *wire.HydrateData
+	votes    *wire.Votes // the segment's votes on a write's changes
 }
 
 const (
@@ -427,7 +429,10 @@ func (n *Node) timer(env wire.Env, m *wire.Msg) {
 		n.scrubRound(env)
 		n.every(env, alarmScrub, n.cfg.ScrubInterval)
 	case alarmHydrate:
-		if s := n.SegmentByID(m.PG, m.Seg); s != nil && !s.hydrated && !s.retired {
+		// A new segment filling itself, or one catching up from a peer's
+		// copy (catchUp), asks again while no copy has come: the request
+		// or the copy may have been lost, or the peer may be down.
+		if s := n.SegmentByID(m.PG, m.Seg); s != nil && !s.retired && (!s.hydrated || s.hydrateAsked) {
 			s.hydrateAsked = false
 			n.askHydrate(env, s)
 		}

@@ -35,6 +35,8 @@ func rejectCode(err error) int64 {
 		return wire.RejectNotFull
 	case errors.Is(err, ErrNotHydrated):
 		return wire.RejectNotHydrated
+	case errors.Is(err, errStale):
+		return wire.RejectAboveSCL // not complete for this vector yet: ask again
 	}
 	return 0
 }
@@ -79,6 +81,11 @@ type Segment struct {
 	hydrateTries int
 	hydrateStart sim.Time
 	noted        uint64 // one more than the last stale epoch noted (0: none)
+	// Multi-master: the first change claiming each page version here, and
+	// the records void records annul (record → the void's LSN). Claims are
+	// volatile, rebuilt from the log.
+	claims map[claimKey]redo.LSN
+	voided map[redo.LSN]redo.LSN
 }
 
 // chain tracks one writer stream's PG backlink chain. scl is the end of its
@@ -283,6 +290,9 @@ func (s *Segment) add(r StoredRecord) bool {
 	c := &s.chains[st]
 	if r.Rec.LSN > c.scl && r.Rec.PrevPG == c.scl {
 		s.advance(st, i)
+	}
+	if r.Rec.Op == redo.OpVoid || s.claims != nil {
+		s.noteRecord(&s.log[i].Rec)
 	}
 	return true
 }

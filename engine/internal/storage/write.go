@@ -1,8 +1,10 @@
 package storage
 
 import (
+	"slices"
 	"strconv"
 
+	"aurora-lab/engine/internal/page"
 	"aurora-lab/engine/internal/redo"
 	"aurora-lab/engine/internal/sim"
 	"aurora-lab/engine/internal/wire"
@@ -35,7 +37,78 @@ func (n *Node) receiveWrite(env wire.Env, m *wire.Msg) {
 	if b == nil || len(b.Records) == 0 {
 		return
 	}
-	n.enqueue(env, pending{kind: pendWrite, from: m.From, seg: s, batch: b, epoch: m.VolEpoch, memEpoch: m.MemEpoch}, b.Size())
+	b, held := n.fresh(s, b, m.VolEpoch, m.MemEpoch)
+	if b == nil {
+		if held {
+			// A retry of records already durable here: their ack was
+			// lost, or is on its way. Acknowledge again at once.
+			n.stats.AcksSent++
+			st := m.Batch.Records[0].Stream
+			env.Send(wire.Msg{
+				Kind: wire.WriteAck, From: n.ID, To: m.From, PG: s.PG, Seg: s.ID, Stream: st,
+				VolEpoch: n.volEpoch, MemEpoch: s.quorum.Epoch(), A: s.StreamSCL(st), B: m.Batch.Last(),
+			})
+		}
+		return
+	}
+	n.enqueue(env, pending{kind: pendWrite, from: m.From, seg: s, batch: b, epoch: m.VolEpoch, memEpoch: m.MemEpoch, votes: n.vote(s, b)}, b.Size())
+}
+
+// fresh returns the part of b that s neither holds nor has waiting in the
+// disk queue (b itself when that is all of it, nil when none of it), and
+// reports whether every record of b is already durable on s.
+//
+// A writer resends the records a segment has not acknowledged, and gossip
+// asks again for what is still missing; while the disk is slow both come
+// faster than the disk drains them. Writing each record once keeps the
+// queue bounded, so a node that was slow catches up once it is not. A
+// queued copy counts only if it is of the same or a newer epoch, so it
+// cannot be refused at the disk after its retry was dropped.
+func (n *Node) fresh(s *Segment, b *redo.Batch, epoch, memEpoch uint64) (*redo.Batch, bool) {
+	isNew := func(r *redo.Record) (bool, bool) {
+		if r.LSN <= s.floor(r.Stream) || s.Has(r.LSN) {
+			return false, true
+		}
+		for i := n.qhead; i < len(n.queue); i++ {
+			p := &n.queue[i]
+			if p.seg != s || p.batch == nil || p.epoch < epoch || p.memEpoch < memEpoch {
+				continue
+			}
+			if _, ok := slices.BinarySearchFunc(p.batch.Records, r.LSN, func(q redo.Record, l redo.LSN) int { return cmpU64(uint64(q.LSN), uint64(l)) }); ok {
+				return false, false
+			}
+		}
+		return true, false
+	}
+	// The common case, a first send: every record is new, and nothing is
+	// allocated.
+	k := 0
+	held := true
+	for i := range b.Records {
+		nw, h := isNew(&b.Records[i])
+		if !nw {
+			break
+		}
+		held = held && h
+		k++
+	}
+	if k == len(b.Records) {
+		return b, false
+	}
+	var out *redo.Batch
+	held = true
+	for i := range b.Records {
+		r := &b.Records[i]
+		nw, h := isNew(r)
+		held = held && h
+		if nw {
+			if out == nil {
+				out = &redo.Batch{PG: b.PG}
+			}
+			out.Add(*r)
+		}
+	}
+	return out, held && out == nil
 }
 
 // heartbeat learns the writer's VDL and PGMRPL when no write carried them.
@@ -158,12 +231,15 @@ func (n *Node) addTruncation(t wire.Truncation) int {
 	dropped := 0
 	for _, s := range n.segs {
 		// The range annuls what lies above the recovered VDL. Everything
-		// coalesced or staged lies at or below a VDL this node was told,
-		// so a range reaching down to it breaks the recovery's promise.
-		if t.From <= s.coalesced || t.From <= s.staged {
+		// coalesced lies at or below a VDL this node was told, so a range
+		// reaching down to it breaks the recovery's promise. (Staged is
+		// not this segment's own: it is the backup store's high-water
+		// mark, which other segments may have raised with the new epoch's
+		// records, above the range.)
+		if t.From <= s.coalesced {
 			panic("storage: " + n.Name + " s" + strconv.FormatUint(uint64(s.ID), 10) + ": truncation [" +
 				t.From.String() + ", " + t.To.String() + "] of epoch " + strconv.FormatUint(t.Epoch, 10) +
-				" reaches below coalesced " + s.coalesced.String() + " or staged " + s.staged.String())
+				" reaches below coalesced " + s.coalesced.String())
 		}
 		k := s.dropRange(t.From, t.To)
 		if k == 0 {
@@ -285,10 +361,15 @@ func (n *Node) persistWrite(env wire.Env, p *pending) {
 	}
 	n.stats.RecordsPersisted += int64(n.addRecords(env, s, p.batch.Records))
 	n.stats.AcksSent++
-	env.Send(wire.Msg{
-		Kind: wire.WriteAck, From: n.ID, To: p.from, PG: s.PG, Seg: s.ID,
-		VolEpoch: n.volEpoch, MemEpoch: s.quorum.Epoch(), A: s.SCL(), B: p.batch.Last(),
-	})
+	st := p.batch.Records[0].Stream
+	ack := wire.Msg{
+		Kind: wire.WriteAck, From: n.ID, To: p.from, PG: s.PG, Seg: s.ID, Stream: st,
+		VolEpoch: n.volEpoch, MemEpoch: s.quorum.Epoch(), A: s.StreamSCL(st), B: p.batch.Last(),
+	}
+	if p.votes != nil {
+		ack.Body = p.votes
+	}
+	env.Send(ack)
 }
 
 // addRecords makes recs durable on s — store first, then the hot log — and
@@ -342,7 +423,14 @@ func (n *Node) read(env wire.Env, m *wire.Msg) {
 	}
 	if why == 0 {
 		reply.MemEpoch = s.quorum.Epoch()
-		p, bad, err := s.materialize(redo.PageID(m.B), m.A, m.C)
+		var p *page.Page
+		var bad badItem
+		var err error
+		if vec, ok := m.Body.(*wire.ReadVector); ok {
+			p, bad, err = s.materializeVector(redo.PageID(m.B), vec)
+		} else {
+			p, bad, err = s.materialize(redo.PageID(m.B), m.A, m.C)
+		}
 		if err == nil {
 			n.stats.ReadsServed++
 			reply.Kind, reply.A, reply.Body = wire.ReadReply, s.SCL(), p

@@ -15,7 +15,10 @@ type cpl struct {
 	mtr *MTR // nil with one writer, or once decided
 }
 
-func (c cpl) decided() bool { return c.mtr == nil || c.mtr.Outcome != Pending }
+// decided reports whether VDL may pass the CPL: a plain CPL, or an MTR that
+// won. A lost MTR holds VDL back until Void replaces its point with its
+// void record's.
+func (c cpl) decided() bool { return c.mtr == nil || c.mtr.Outcome == Won }
 
 // Outcome is what storage's votes decided about an MTR.
 type Outcome uint8
@@ -224,9 +227,11 @@ func (v *Volume) MultiStats() MultiStats {
 
 // Void annuls a lost MTR: a void record per PG it touched, naming its
 // records, allocated as one MTR in the writer's own stream (whatever the
-// allocation limit says: the lost records wait for it). The lost MTR's
-// consistency point is dropped, so VDL passes it only with the void that
-// annuls it: no reader ever applies a lost change.
+// allocation limit says: the lost records wait for it). The lost MTR keeps
+// its place in the queue of consistency points but now ends at the void:
+// VDL can pass the lost records only together with the void that annuls
+// them, never rest between the two, so no reader at any VDL — this
+// writer's or another's view of it — applies a lost change.
 func (v *Volume) Void(env wire.Env, mt *MTR) {
 	var recs []redo.Record
 	for _, r := range mt.Records {
@@ -240,10 +245,22 @@ func (v *Volume) Void(env wire.Env, mt *MTR) {
 	v.allocate(env, recs)
 	for i := range v.cpls {
 		if v.cpls[i].mtr == mt {
-			v.cpls = slices.Delete(v.cpls, i, i+1)
+			v.cpls[i] = cpl{lsn: recs[len(recs)-1].LSN}
 			break
 		}
 	}
-	v.cpls = append(v.cpls, cpl{lsn: recs[len(recs)-1].LSN})
 	v.mm.stats.Voids++
 }
+
+// LastMTR returns the MTR the last Append made, when it waits for votes;
+// nil with one writer or when it needs none.
+func (v *Volume) LastMTR() *MTR {
+	if v.mm == nil || len(v.cpls) == 0 {
+		return nil
+	}
+	return v.cpls[len(v.cpls)-1].mtr
+}
+
+// Step reports the distance between two LSNs the driver allocates in a
+// row: 1, or MaxStreams with several writers.
+func (v *Volume) Step() redo.LSN { return v.step }

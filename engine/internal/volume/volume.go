@@ -504,13 +504,17 @@ func (v *Volume) advance(env wire.Env) bool {
 		v.vcl = vcl
 	}
 	n := 0
+	vdl := v.vdl
 	for n < len(v.cpls) && v.cpls[n].lsn <= v.vcl && v.cpls[n].decided() {
+		// A voided MTR's point is its void's, later than those queued
+		// after it: VDL is the highest point passed.
+		vdl = max(vdl, v.cpls[n].lsn)
 		n++
 	}
 	if n == 0 {
 		return false
 	}
-	v.vdl = v.cpls[n-1].lsn
+	v.vdl = vdl
 	v.cpls = v.cpls[n:]
 	v.vdlAt = env.Now()
 	// Each PG's head at the new VDL. A PG with records above the old VDL

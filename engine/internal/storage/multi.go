@@ -1,0 +1,147 @@
+package storage
+
+import (
+	"errors"
+
+	"aurora-lab/engine/internal/page"
+	"aurora-lab/engine/internal/redo"
+	"aurora-lab/engine/internal/wire"
+)
+
+// Multi-master. When several writers share the volume (Config.Conflicts),
+// each segment votes on the changes it receives: the first change it sees
+// to a page version (page, base version) claims it, and any other change
+// to that version is refused — optimistic conflict detection in storage.
+// A writer's change stands when a write quorum of segments accepted it.
+// The losing writer annuls its change with a void record of its own
+// stream; a segment skips voided records when it materialises a page.
+// Refused records are still stored: they are links of their writer's PG
+// chain, which the SCL follows.
+
+type claimKey struct {
+	page redo.PageID
+	base redo.LSN
+}
+
+// claims returns the segment's claims, rebuilding them from the log after
+// a restart (in LSN order: the durable outcome is in the void records; the
+// claims only decide votes on changes still on their way).
+func (s *Segment) claimMap() map[claimKey]redo.LSN {
+	if s.claims == nil {
+		s.claims = map[claimKey]redo.LSN{}
+		for i := range s.log {
+			r := &s.log[i].Rec
+			s.noteRecord(r)
+		}
+	}
+	return s.claims
+}
+
+// noteRecord takes a record into the claims and the void set.
+func (s *Segment) noteRecord(r *redo.Record) {
+	if r.Op == redo.OpVoid {
+		if s.voided == nil {
+			s.voided = map[redo.LSN]redo.LSN{}
+		}
+		for _, l := range redo.VoidLSNs(r.Key) {
+			s.voided[l] = r.LSN
+			for k, c := range s.claims {
+				if c == l {
+					delete(s.claims, k)
+				}
+			}
+		}
+		return
+	}
+	if r.Page == 0 || s.claims == nil {
+		return
+	}
+	if _, void := s.voided[r.LSN]; void {
+		return
+	}
+	k := claimKey{r.Page, r.PrevPage}
+	if _, held := s.claims[k]; !held {
+		s.claims[k] = r.LSN
+	}
+}
+
+// vote decides, as a batch arrives, which of its changes this segment
+// accepts: those that are first to claim their page version here. It
+// returns nil when it accepts them all.
+func (n *Node) vote(s *Segment, b *redo.Batch) *wire.Votes {
+	if !n.cfg.Conflicts {
+		return nil
+	}
+	claims := s.claimMap()
+	var v *wire.Votes
+	for i := range b.Records {
+		r := &b.Records[i]
+		if r.Page == 0 {
+			continue
+		}
+		k := claimKey{r.Page, r.PrevPage}
+		holder, held := claims[k]
+		switch {
+		case !held:
+			claims[k] = r.LSN
+		case holder != r.LSN:
+			if v == nil {
+				v = &wire.Votes{}
+			}
+			v.Rejected = append(v.Rejected, r.LSN)
+			v.Winners = append(v.Winners, holder)
+			n.stats.Conflicts++
+		}
+	}
+	return v
+}
+
+// errStale refuses a read whose vector is not consistent here: a change
+// of one writer, at or below its read point, rests on a change of another
+// writer above that writer's read point. The reader asks again later.
+var errStale = errors.New("storage: read vector not consistent")
+
+// materializeVector returns page id as a multi-master reader with read
+// vector v sees it: the records of each writer stream up to its read
+// point, without the records voided at or below it.
+func (s *Segment) materializeVector(id redo.PageID, v *wire.ReadVector) (*page.Page, badItem, error) {
+	if !s.Full {
+		return nil, badItem{}, ErrNotFull
+	}
+	if !s.hydrated {
+		return nil, badItem{}, ErrNotHydrated
+	}
+	for st, head := range v.Heads {
+		if head > s.StreamSCL(uint8(st)) {
+			return nil, badItem{}, ErrAboveSCL
+		}
+	}
+	p := page.New(id)
+	base := redo.NoLSN
+	if i, ok := s.findBase(id); ok {
+		b := s.bases[i]
+		if b.Page.Checksum() != b.Sum {
+			return nil, badItem{page: id}, ErrCorrupt
+		}
+		p = b.Page.Clone()
+		base = s.coalesced
+	}
+	i, _ := s.find(base + 1)
+	for ; i < len(s.log); i++ {
+		sr := &s.log[i]
+		r := &sr.Rec
+		if r.Page != id || int(r.Stream) >= len(v.Points) || r.LSN > v.Points[r.Stream] {
+			continue
+		}
+		if at, void := s.voided[r.LSN]; void && at <= v.Points[r.Stream] {
+			continue
+		}
+		if recordSum(r) != sr.Sum {
+			return nil, badItem{lsn: r.LSN}, ErrCorrupt
+		}
+		if err := p.Apply(r); err != nil {
+			return nil, badItem{}, errStale
+		}
+	}
+	return p, badItem{}, nil
+}
