@@ -284,6 +284,9 @@ func (c *Cluster) Followers(w sim.NodeID) []sim.NodeID {
 // Writers implements db.Topology.
 func (c *Cluster) Writers() int { return len(c.writers) }
 
+// WriterName implements db.Topology.
+func (c *Cluster) WriterName(s uint8) string { return c.names[c.writers[s]] }
+
 // WriterNode implements db.Topology.
 func (c *Cluster) WriterNode(s uint8) sim.NodeID { return c.writers[s] }
 

@@ -31,6 +31,16 @@ func (in *Instance) run(env wire.Env, r *request) (Outcome, error) {
 	if in.Role != Writer {
 		return Outcome{}, sql.ErrReadOnly(stmtPos(r.stmt))
 	}
+	if _, isDDL := ddlTable(r.stmt); isDDL {
+		if out, err, handled := in.ddlMulti(env, r); handled || err != nil {
+			return out, err
+		}
+	}
+	if table, ok := writeTable(r.stmt); ok && in.ddlLocks != nil {
+		if err := in.ddlLockedErr(table, stmtPos(r.stmt)); err != nil {
+			return Outcome{}, err
+		}
+	}
 	switch s := r.stmt.(type) {
 	case *sql.Insert:
 		return in.write(env, r, func(t *Txn) (int64, error) { return in.insert(env, r, t, s) })
@@ -608,4 +618,17 @@ func (in *Instance) deadlock(env wire.Env, r *request) error {
 		w = next
 	}
 	return nil
+}
+
+// writeTable returns the table a data-changing statement writes.
+func writeTable(s sql.Stmt) (string, bool) {
+	switch x := s.(type) {
+	case *sql.Insert:
+		return x.Table.Name, true
+	case *sql.Update:
+		return x.Table.Name, true
+	case *sql.Delete:
+		return x.Table.Name, true
+	}
+	return "", false
 }

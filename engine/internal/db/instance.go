@@ -75,10 +75,11 @@ type Topology interface {
 	Latency(a, b sim.NodeID) sim.Time
 	// ControlPlane is the node a writer tells it is alive.
 	ControlPlane() sim.NodeID
-	// Writers reports the number of writer streams; WriterNode the
-	// instance that owns stream s.
+	// Writers reports the number of writer streams; WriterNode and
+	// WriterName the instance that owns stream s.
 	Writers() int
 	WriterNode(s uint8) sim.NodeID
+	WriterName(s uint8) string
 }
 
 // Alarms of an instance (wire.Timer, field N). The volume driver's alarms
@@ -138,6 +139,10 @@ type Instance struct {
 
 	// mm is the multi-master state of a writer sharing the volume.
 	mm *mmState
+	// ddlLocks are the tables under DDL on the designated writer: until
+	// this writer has applied the designated writer's stream to the LSN,
+	// they are read-only here.
+	ddlLocks map[string]redo.LSN
 	// cur is the request being run, while it runs.
 	cur *request
 
@@ -207,7 +212,7 @@ func (in *Instance) Boot(env wire.Env, catalog bool) error {
 	if catalog {
 		m.format(CatalogPage, catalogHeader{NextPage: FirstDataPage, NextTable: 1}.encode())
 	}
-	m.format(TxnPage(in.Stream), pageHeader(kindTxn, 0))
+	m.format(TxnPage(in.Stream), txnHeader{NextPage: FirstDataPage + redo.PageID(in.Stream)}.encode())
 	_, err := in.commitMTR(env, m)
 	return err
 }
@@ -280,7 +285,7 @@ func (in *Instance) Handle(env wire.Env, m *wire.Msg) {
 		in.followerReadPoint(env, m)
 		return
 	case wire.Control, wire.ControlReply:
-		if in.vdlAnswer(env, m) {
+		if in.vdlAnswer(env, m) || in.ddlMessage(env, m) {
 			return
 		}
 		if sm, ok := m.Body.(*MembershipUpdate); ok {
@@ -317,6 +322,7 @@ const (
 	reqRecovering          // the instance to finish crash recovery
 	reqVotes               // storage's votes on its changes (multi-master)
 	reqConsistent          // a cluster-wide consistent point (REGIONAL_RAW)
+	reqDDL                 // DDL forwarded to the designated writer
 	reqFinished
 )
 
@@ -352,6 +358,11 @@ type request struct {
 	raw     int
 	rawWant []redo.LSN
 	rawLeft int
+	// DDL on a multi-master cluster.
+	ddlSent   bool
+	ddl       *DDLDone
+	ddlLocked bool
+	ddlName   string
 }
 
 // Exec runs stmt for sess and calls done once, when it completes or fails.
@@ -426,6 +437,8 @@ func (in *Instance) try(env wire.Env, r *request) {
 		if r.votes == 0 {
 			in.afterVotes(env, r)
 		}
+	case err == errDDL:
+		r.state = reqDDL
 	case err == errConflict:
 		r.lost = true
 		r.state = reqVotes
@@ -447,6 +460,9 @@ func (in *Instance) finish(env wire.Env, r *request, o Outcome) {
 		return
 	}
 	r.state = reqFinished
+	if r.ddlLocked {
+		in.lockDDL(env, r.ddlName, false, o.CommitLSN)
+	}
 	for _, id := range r.pinned {
 		in.cache.unpin(id)
 	}

@@ -285,8 +285,9 @@ func decodeTableDef(name string, b []byte) (*tableDef, error) {
 	return t, nil
 }
 
-// catalogHeader is the catalog page's header: the next page to allocate and
-// the next table id.
+// catalogHeader is the catalog page's header: the next table id. (NextPage
+// is kept for the format; pages are allocated by each writer from its own
+// transaction page, see txnHeader.)
 type catalogHeader struct {
 	NextPage  redo.PageID
 	NextTable uint32
@@ -342,4 +343,25 @@ func decodeTxnKey(b []byte) (uint64, bool) {
 		return 0, false
 	}
 	return binary.BigEndian.Uint64(b), true
+}
+
+// txnHeader is a transaction page's header: the next page its writer
+// allocates. Each writer allocates pages from its own counter, on its own
+// page, so two writers of a multi-master cluster never conflict over the
+// allocator: writer s takes FirstDataPage+s, then every Stride-th page.
+type txnHeader struct {
+	NextPage redo.PageID
+}
+
+func (h txnHeader) encode() []byte {
+	return binary.AppendUvarint([]byte{kindTxn}, uint64(h.NextPage))
+}
+
+func decodeTxnHeader(b []byte) (txnHeader, error) {
+	d := &decoder{b: b}
+	if d.byte() != kindTxn {
+		return txnHeader{}, errCorruptRow
+	}
+	h := txnHeader{NextPage: redo.PageID(d.uvarint())}
+	return h, d.err
 }

@@ -216,7 +216,9 @@ func (in *Instance) receivePeer(env wire.Env, m *wire.Msg) {
 		ack.N = 1
 	}
 	env.Send(ack)
-	in.retry(env, func(r *request) bool { return r.state == reqPages || r.state == reqConsistent })
+	in.retry(env, func(r *request) bool {
+		return r.state == reqPages || r.state == reqConsistent || r.state == reqDDL && r.ddl != nil
+	})
 	in.sendWaitingReads(env)
 }
 

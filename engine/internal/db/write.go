@@ -463,20 +463,38 @@ func (in *Instance) maybeSplit(m *mtr, def *tableDef, leaf redo.PageID, key []by
 		keys, vals = append(keys, key), append(vals, put.Value)
 	}
 	mid := len(keys) / 2
-	cat, _ := in.cache.peek(CatalogPage)
-	h, err := decodeCatalogHeader(cat.Header)
-	if err != nil {
-		panic("db: corrupt catalog header: " + err.Error())
-	}
-	newLeaf := h.NextPage
-	h.NextPage++
-	m.header(CatalogPage, h.encode())
+	newLeaf := in.allocPage(m)
 	m.format(newLeaf, pageHeader(kindLeaf, def.ID))
 	for i := mid; i < len(keys); i++ {
 		m.put(newLeaf, keys[i], vals[i])
 		m.del(leaf, keys[i])
 	}
 	m.put(def.Dir, keys[mid], encodePageID(newLeaf))
+}
+
+// allocPage takes the next page of this writer's allocator, adding the
+// allocator's new state to m. The transaction page must be cached.
+func (in *Instance) allocPage(m *mtr) redo.PageID {
+	tp := TxnPage(in.Stream)
+	p, _ := in.cache.peek(tp)
+	h, err := decodeTxnHeader(p.Header)
+	// The allocator's state may already have moved within this MTR.
+	for _, r := range m.ops {
+		if r.Page == tp && r.Op == redo.OpHeader {
+			h, err = decodeTxnHeader(r.Value)
+		}
+	}
+	if err != nil {
+		panic("db: corrupt transaction page header: " + err.Error())
+	}
+	id := h.NextPage
+	stride := redo.PageID(1)
+	if in.topo.Writers() > 1 {
+		stride = maxStreams
+	}
+	h.NextPage += stride
+	m.header(tp, h.encode())
+	return id
 }
 
 // --- DDL ------------------------------------------------------------------------
@@ -512,12 +530,15 @@ func (in *Instance) createTable(env wire.Env, r *request, s *sql.CreateTable) (O
 	if err != nil {
 		return Outcome{}, err
 	}
+	if _, ok := in.page(r, TxnPage(in.Stream)); !ok {
+		return Outcome{}, errMiss
+	}
 	sc := s.Schema()
-	def := &tableDef{ID: h.NextTable, Name: s.Table.Name, Columns: sc.Columns, PK: sc.PrimaryKey, Dir: h.NextPage}
-	leaf := h.NextPage + 1
-	h.NextPage += 2
-	h.NextTable++
 	m := in.newMTR()
+	dir := in.allocPage(m)
+	leaf := in.allocPage(m)
+	def := &tableDef{ID: h.NextTable, Name: s.Table.Name, Columns: sc.Columns, PK: sc.PrimaryKey, Dir: dir}
+	h.NextTable++
 	m.put(CatalogPage, []byte(def.Name), def.encode())
 	m.header(CatalogPage, h.encode())
 	m.format(def.Dir, pageHeader(kindDir, def.ID))
