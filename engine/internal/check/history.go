@@ -164,6 +164,39 @@ func (h *History) Read(at sim.Time, label, table string, rows map[string]string,
 	h.check(at, label, table, rows, exists, own, "read")
 }
 
+// ReadStale checks a read that may lag (a replica's): it may show any
+// version a row ever had, but never a value of a transaction that rolled
+// back, nor one no transaction wrote.
+func (h *History) ReadStale(at sim.Time, label, table string, rows map[string]string) {
+	h.r.Checks++
+	keys := make([]string, 0, len(rows))
+	for k := range rows {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		v := rows[key]
+		i, ok := h.values[v]
+		switch {
+		case !ok:
+			h.r.Fail(at, "read at %s: %s/%s holds %q, a value no transaction wrote", label, table, key, v)
+		case h.txns[i].Outcome == Aborted:
+			h.r.Fail(at, "read at %s: %s/%s holds %q, %s", label, table, key, v, h.origin(v))
+		case !h.wrote(i, table, key, v):
+			h.r.Fail(at, "read at %s: %s/%s holds %q, which the transaction at %s wrote to another row", label, table, key, v, h.txns[i].Label)
+		}
+	}
+}
+
+func (h *History) wrote(i int, table, key, v string) bool {
+	for _, w := range h.txns[i].Writes {
+		if w.Table == table && w.Key == key && !w.Delete && w.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
 // Final checks the final state of a table, read once faults healed.
 func (h *History) Final(at sim.Time, label, table string, rows map[string]string, exists bool) {
 	h.check(at, label, table, rows, exists, nil, "final state")
@@ -173,13 +206,12 @@ func (h *History) check(at sim.Time, label, table string, rows map[string]string
 	h.r.Checks++
 	if !exists {
 		if t := h.tables[table]; t.outcome == Committed {
-			h.r.fail(at, "%s at %s: table %s is missing, but its CREATE TABLE at %s was acknowledged", what, label, table, t.label)
+			h.r.Fail(at, "%s at %s: table %s is missing, but its CREATE TABLE at %s was acknowledged", what, label, table, t.label)
 			return
 		}
-		for k, l := range h.rows {
-			if k.table == table && h.lastCertain(l) >= 0 {
-				e := l.entries[h.lastCertain(l)]
-				h.r.fail(at, "%s at %s: table %s is missing, but the commit at %s wrote %s/%s", what, label, table, h.txns[e.txn].Label, table, k.key)
+		for _, t := range h.txns {
+			if t.Outcome == Committed && len(t.Writes) > 0 && t.Writes[0].Table == table {
+				h.r.Fail(at, "%s at %s: table %s is missing, but the commit at %s wrote %s/%s", what, label, table, t.Label, table, t.Writes[0].Key)
 				return
 			}
 		}
@@ -221,14 +253,14 @@ func (h *History) check(at sim.Time, label, table string, rows map[string]string
 		v, present := rows[key]
 		if w, mine := ownVal[key]; mine {
 			if w.Delete == present || (!w.Delete && w.Value != v) {
-				h.r.fail(at, "%s at %s: %s/%s shows %s, but the reader's own transaction wrote %s", what, label, table, key, show(v, present), show(w.Value, !w.Delete))
+				h.r.Fail(at, "%s at %s: %s/%s shows %s, but the reader's own transaction wrote %s", what, label, table, key, show(v, present), show(w.Value, !w.Delete))
 			}
 			continue
 		}
 		l := h.rows[rowKey{table, key}]
 		if l == nil {
 			if present {
-				h.r.fail(at, "%s at %s: %s/%s holds %s, %s", what, label, table, key, show(v, true), h.origin(v))
+				h.r.Fail(at, "%s at %s: %s/%s holds %s, %s", what, label, table, key, show(v, true), h.origin(v))
 			}
 			continue
 		}
@@ -237,17 +269,17 @@ func (h *History) check(at sim.Time, label, table string, rows map[string]string
 			continue
 		}
 		if last < 0 {
-			h.r.fail(at, "%s at %s: %s/%s holds %s, %s", what, label, table, key, show(v, present), h.origin(v))
+			h.r.Fail(at, "%s at %s: %s/%s holds %s, %s", what, label, table, key, show(v, present), h.origin(v))
 			continue
 		}
 		e := l.entries[last]
 		t := &h.txns[e.txn]
 		if t.promoted {
-			h.r.fail(at, "%s at %s: the transaction at %s (outcome unknown) shows in part: a read shows it committed, but %s/%s holds %s instead of its %s",
+			h.r.Fail(at, "%s at %s: the transaction at %s (outcome unknown) shows in part: a read shows it committed, but %s/%s holds %s instead of its %s",
 				what, label, t.Label, table, key, show(v, present), show(e.value, !e.del))
 			continue
 		}
-		h.r.fail(at, "%s at %s: acknowledged commit lost: %s/%s holds %s, but the commit at %s (acknowledged) wrote %s; %s",
+		h.r.Fail(at, "%s at %s: acknowledged commit lost: %s/%s holds %s, but the commit at %s (acknowledged) wrote %s; %s",
 			what, label, table, key, show(v, present), t.Label, show(e.value, !e.del), h.origin(v))
 	}
 }

@@ -52,8 +52,8 @@ func (r Report) String() string {
 	return fmt.Sprintf("FAIL %s: %d violation(s) in %d checks; first at %v: %s", r.Name, r.Violations, r.Checks, r.At, r.First)
 }
 
-// record counts a violation, keeping the first one's text.
-func (r *Report) fail(at sim.Time, format string, args ...any) {
+// Fail counts a violation, keeping the first one's text.
+func (r *Report) Fail(at sim.Time, format string, args ...any) {
 	r.OK = false
 	r.Violations++
 	if r.Violations == 1 {

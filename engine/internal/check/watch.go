@@ -129,23 +129,23 @@ func (w *Watch) observeWriter(c *cluster.Cluster, now sim.Time, in *db.Instance,
 	mono := &w.r[wMonotone]
 	mono.Checks++
 	if vcl < iv.vcl {
-		mono.fail(now, "%s at volume epoch %d: VCL moved backwards %d→%d", in.Name, iv.epoch, iv.vcl, vcl)
+		mono.Fail(now, "%s at volume epoch %d: VCL moved backwards %d→%d", in.Name, iv.epoch, iv.vcl, vcl)
 	}
 	if vdl < iv.vdl {
-		mono.fail(now, "%s at volume epoch %d: VDL moved backwards %d→%d", in.Name, iv.epoch, iv.vdl, vdl)
+		mono.Fail(now, "%s at volume epoch %d: VDL moved backwards %d→%d", in.Name, iv.epoch, iv.vdl, vdl)
 	}
 	moved := vdl != iv.vdl
 	iv.vcl, iv.vdl = vcl, vdl
 	w.r[wVDL].Checks++
 	if vdl > vcl {
-		w.r[wVDL].fail(now, "%s at volume epoch %d: VDL %d is above VCL %d", in.Name, iv.epoch, vdl, vcl)
+		w.r[wVDL].Fail(now, "%s at volume epoch %d: VDL %d is above VCL %d", in.Name, iv.epoch, vdl, vcl)
 	}
 	if moved {
 		w.vdlMoved(c, now, in, iv)
 	}
 	w.r[wLAL].Checks++
 	if !v.CanAllocate(0) { // the LSNs already allocated fit under the limit
-		w.r[wLAL].fail(now, "%s at volume epoch %d: LSN %d was allocated above VDL %d + LAL %d", in.Name, iv.epoch, v.NextLSN()-1, vdl, v.LAL())
+		w.r[wLAL].Fail(now, "%s at volume epoch %d: LSN %d was allocated above VDL %d + LAL %d", in.Name, iv.epoch, v.NextLSN()-1, vdl, v.LAL())
 	}
 	current := iv.epoch == c.VolumeEpoch()
 	for j, p := range v.PGs() {
@@ -158,7 +158,7 @@ func (w *Watch) observeWriter(c *cluster.Cluster, now sim.Time, in *db.Instance,
 		iv.pgcl[j] = pgcl
 		switch {
 		case pgcl < old:
-			mono.fail(now, "%s at volume epoch %d: %v PGCL moved backwards %d→%d", in.Name, iv.epoch, p.ID, old, pgcl)
+			mono.Fail(now, "%s at volume epoch %d: %v PGCL moved backwards %d→%d", in.Name, iv.epoch, p.ID, old, pgcl)
 		case pgcl > old && current:
 			w.pgclHeld(c, now, in, p, pgcl)
 		}
@@ -176,7 +176,7 @@ func (w *Watch) opening(now sim.Time, in *db.Instance, v *volume.Volume) {
 	rec.Checks++
 	for _, r := range w.reached {
 		if r.epoch < e && r.vdl > v.VDL() {
-			rec.fail(now, "%s opened the volume at epoch %d with VDL %d, below VDL %d that %s reached at epoch %d: commits up to %d were acknowledged",
+			rec.Fail(now, "%s opened the volume at epoch %d with VDL %d, below VDL %d that %s reached at epoch %d: commits up to %d were acknowledged",
 				in.Name, e, v.VDL(), r.vdl, r.who, r.epoch, r.vdl)
 		}
 	}
@@ -203,7 +203,7 @@ func (w *Watch) vdlMoved(c *cluster.Cluster, now sim.Time, in *db.Instance, iv *
 	for _, o := range w.opened {
 		if o.epoch > iv.epoch && vdl > o.vdl {
 			rec.Checks++
-			rec.fail(now, "%s at volume epoch %d reached VDL %d after %s's recovery opened epoch %d at VDL %d: records in (%d, %d] are truncated",
+			rec.Fail(now, "%s at volume epoch %d reached VDL %d after %s's recovery opened epoch %d at VDL %d: records in (%d, %d] are truncated",
 				in.Name, iv.epoch, vdl, o.who, o.epoch, o.vdl, o.vdl, vdl)
 		}
 	}
@@ -218,7 +218,7 @@ func (w *Watch) vdlMoved(c *cluster.Cluster, now sim.Time, in *db.Instance, iv *
 	}
 	r.Checks++
 	if !rec2.CPL {
-		r.fail(now, "%s at volume epoch %d: VDL %d is not a CPL: the record at %d (%s) does not end a mini-transaction",
+		r.Fail(now, "%s at volume epoch %d: VDL %d is not a CPL: the record at %d (%s) does not end a mini-transaction",
 			in.Name, iv.epoch, vdl, vdl, rec2.Describe())
 	}
 }
@@ -266,7 +266,7 @@ func (w *Watch) pgclHeld(c *cluster.Cluster, now sim.Time, in *db.Instance, p *v
 		}
 		fmt.Fprintf(&b, "%s/s%d=%s", m.Name, m.Seg, scl)
 	}
-	r.fail(now, "%s: %v PGCL %d, but no write quorum of segments holds its chain that far (SCLs %s)", in.Name, p.ID, pgcl, b.String())
+	r.Fail(now, "%s: %v PGCL %d, but no write quorum of segments holds its chain that far (SCLs %s)", in.Name, p.ID, pgcl, b.String())
 }
 
 func (w *Watch) observeReplica(c *cluster.Cluster, now sim.Time, in, owner *db.Instance) {
@@ -276,7 +276,7 @@ func (w *Watch) observeReplica(c *cluster.Cluster, now sim.Time, in, owner *db.I
 	r := &w.r[wReplica]
 	r.Checks++
 	if rv, wv := in.VDL(), owner.Vol.VDL(); rv > wv {
-		r.fail(now, "%s reads at VDL %d, above the VDL %d of the writer %s (volume epoch %d)", in.Name, rv, wv, owner.Name, owner.Vol.Epoch())
+		r.Fail(now, "%s reads at VDL %d, above the VDL %d of the writer %s (volume epoch %d)", in.Name, rv, wv, owner.Name, owner.Vol.Epoch())
 	}
 }
 
@@ -291,7 +291,7 @@ func (w *Watch) observeNode(now sim.Time, n *storage.Node, views *[]segView) {
 		scl := s.SCL()
 		mono.Checks++
 		if scl < v.scl && !truncationExplains(n, scl, v.scl) {
-			mono.fail(now, "%s s%d %v: SCL moved backwards %d→%d, and no truncation range explains it", n.Name, s.ID, s.PG, v.scl, scl)
+			mono.Fail(now, "%s s%d %v: SCL moved backwards %d→%d, and no truncation range explains it", n.Name, s.ID, s.PG, v.scl, scl)
 		}
 		v.scl = scl
 	}
@@ -374,11 +374,11 @@ func (w *Watch) CheckPages(c *cluster.Cluster) {
 				}
 				r.Checks++
 				if err != nil {
-					r.fail(now, "%s s%d %v %v at LSN %d: the page's log does not replay: %v", n.Name, s.ID, s.PG, id, at, err)
+					r.Fail(now, "%s s%d %v %v at LSN %d: the page's log does not replay: %v", n.Name, s.ID, s.PG, id, at, err)
 					continue
 				}
 				if !m.Equal(p) {
-					r.fail(now, "%s s%d %v %v at LSN %d: the materialised page differs from the replay of its log: %s", n.Name, s.ID, s.PG, id, at, pageDiff(m, p))
+					r.Fail(now, "%s s%d %v %v at LSN %d: the materialised page differs from the replay of its log: %s", n.Name, s.ID, s.PG, id, at, pageDiff(m, p))
 				}
 			}
 		}
@@ -427,7 +427,7 @@ func (w *Watch) CheckConvergence(c *cluster.Cluster) {
 	for pg := redo.PGID(1); int(pg) <= c.PGCount(); pg++ {
 		r.Checks++
 		if c.Changing(pg) {
-			r.fail(now, "%v: a membership change is still in progress", pg)
+			r.Fail(now, "%v: a membership change is still in progress", pg)
 			continue
 		}
 		type member struct {
@@ -440,14 +440,14 @@ func (w *Watch) CheckConvergence(c *cluster.Cluster) {
 		for i := range len(c.Members(pg)) {
 			s, n := c.MemberSegment(pg, i)
 			if s == nil {
-				r.fail(now, "%v: slot %d has no segment", pg, i)
+				r.Fail(now, "%v: slot %d has no segment", pg, i)
 				ok = false
 				break
 			}
 			ms = append(ms, member{n, s})
 			desc = append(desc, fmt.Sprintf("%s/s%d=%d", n.Name, s.ID, s.SCL()))
 			if !c.Up(n.ID) {
-				r.fail(now, "%v: %s is still down", pg, n.Name)
+				r.Fail(now, "%v: %s is still down", pg, n.Name)
 				ok = false
 			}
 		}
@@ -457,7 +457,7 @@ func (w *Watch) CheckConvergence(c *cluster.Cluster) {
 		scl := ms[0].s.SCL()
 		for _, m := range ms[1:] {
 			if m.s.SCL() != scl {
-				r.fail(now, "%v did not converge: SCLs %s", pg, strings.Join(desc, " "))
+				r.Fail(now, "%v did not converge: SCLs %s", pg, strings.Join(desc, " "))
 				ok = false
 				break
 			}
@@ -481,9 +481,9 @@ func (w *Watch) CheckConvergence(c *cluster.Cluster) {
 				b, errB := m.s.Materialize(id, scl)
 				switch {
 				case errA != nil || errB != nil:
-					r.fail(now, "%v %v at SCL %d: %s says %v, %s says %v", pg, id, scl, refNode.Name, errA, m.n.Name, errB)
+					r.Fail(now, "%v %v at SCL %d: %s says %v, %s says %v", pg, id, scl, refNode.Name, errA, m.n.Name, errB)
 				case !a.Equal(b):
-					r.fail(now, "%v %v at SCL %d: %s and %s hold different pages: %s", pg, id, scl, refNode.Name, m.n.Name, pageDiff(a, b))
+					r.Fail(now, "%v %v at SCL %d: %s and %s hold different pages: %s", pg, id, scl, refNode.Name, m.n.Name, pageDiff(a, b))
 				}
 			}
 		}

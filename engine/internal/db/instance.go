@@ -231,6 +231,7 @@ func (in *Instance) Crash() {
 	in.streamArm = false
 	in.heads, in.headsKnown, in.synced = nil, false, nil
 	in.views = nil
+	in.mm, in.ddlLocks = nil, nil
 	in.keepArmed = false
 	if in.Role == Replica {
 		in.vdl = 0 // a restarted replica knows nothing until the stream tells it

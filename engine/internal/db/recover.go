@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"aurora-lab/engine/internal/redo"
 	"aurora-lab/engine/internal/sim"
 	"aurora-lab/engine/internal/volume"
 	"aurora-lab/engine/internal/wire"
@@ -32,7 +33,11 @@ func (in *Instance) BecomeWriter(env wire.Env, stream uint8, epoch uint64, pgs [
 	in.Stream = stream
 	in.Vol = nil
 	in.vcfg = vcfg
-	in.recovery = volume.StartRecovery(env, in.ID, pgs, epoch, vcfg.LAL, 5*sim.Millisecond)
+	step := redo.LSN(1)
+	if vcfg.Streams > 1 {
+		step = redo.MaxStreams
+	}
+	in.recovery = volume.StartRecovery(env, in.ID, stream, step, pgs, epoch, vcfg.LAL, 5*sim.Millisecond)
 	env.Note(wire.Note{Kind: "recovery", Node: in.Name, Text: fmt.Sprintf("%s starts crash recovery at volume epoch %d", in.Name, epoch)})
 }
 
@@ -132,6 +137,16 @@ func (in *Instance) startUndoRecovered(env wire.Env) {
 // before the new writer's recovery, which decides.
 func (in *Instance) rejected(env wire.Env, m *wire.Msg) {
 	if m.N != wire.RejectStaleVolumeEpoch || in.fenced {
+		return
+	}
+	if in.multi() && in.Vol.AdoptEpoch(uint64(m.A)) {
+		// Another writer recovered its own stream: the epoch moved on, but
+		// this writer's stream is its own. It takes the epoch; its retries
+		// carry it.
+		env.Note(wire.Note{Kind: "epoch", Node: in.Name, Text: fmt.Sprintf("%s takes volume epoch %d, set by another writer's recovery", in.Name, m.A)})
+		return
+	}
+	if in.multi() {
 		return
 	}
 	in.fenced = true

@@ -73,21 +73,35 @@ func (n *Node) recoverQuery(env wire.Env, m *wire.Msg) {
 	if s == nil {
 		return
 	}
-	if m.VolEpoch > n.volEpoch {
-		n.raiseLock(env, m.VolEpoch, s, -1)
+	st := uint8(0)
+	if q, ok := m.Body.(*wire.RecoverQuery); ok {
+		st = q.Stream
 	}
-	floor := min(s.SCL(), n.knownVDL)
-	info := &wire.RecoverInfo{SCL: s.SCL(), KnownVDL: n.knownVDL, Floor: floor, Truncations: n.Truncations()}
+	known := n.knownVDL
+	if st != 0 {
+		known = n.streamVDL[st]
+	}
+	scl := s.StreamSCL(st)
+	floor := min(scl, known)
+	info := &wire.RecoverInfo{SCL: scl, KnownVDL: known, Floor: floor, Truncations: n.Truncations()}
 	// The chain's floor is its last record already collected from the log.
-	if c := s.chains[0].floor; c <= floor {
-		info.FloorHead = c
+	if int(st) < len(s.chains) {
+		if c := s.chains[st].floor; c <= floor {
+			info.FloorHead = c
+		}
 	}
 	i, _ := s.find(floor + 1)
-	if i > 0 {
-		info.FloorHead = max(info.FloorHead, s.log[i-1].Rec.LSN)
+	for j := i - 1; j >= 0; j-- {
+		if s.log[j].Rec.Stream == st {
+			info.FloorHead = max(info.FloorHead, s.log[j].Rec.LSN)
+			break
+		}
 	}
 	for ; i < len(s.log) && len(info.Above) < n.cfg.RecoverHeadsMax; i++ {
 		r := &s.log[i].Rec
+		if r.Stream != st {
+			continue
+		}
 		info.Above = append(info.Above, wire.RecordHead{LSN: r.LSN, PrevVolume: r.PrevVolume, PrevPG: r.PrevPG, CPL: r.CPL})
 	}
 	n.reply(env, m, s, info)
@@ -279,7 +293,7 @@ func (n *Node) installHydrate(env wire.Env, p *pending) {
 	added := 0
 	for i := range d.Records {
 		r := &d.Records[i]
-		if len(n.truncs) > 0 && n.truncated(r.LSN) {
+		if len(n.truncs) > 0 && n.truncated(r.LSN, r.Stream) {
 			continue
 		}
 		if s.add(StoredRecord{Rec: *r, Sum: recordSum(r)}) {

@@ -104,7 +104,13 @@ var errStale = errors.New("storage: read vector not consistent")
 // materializeVector returns page id as a multi-master reader with read
 // vector v sees it: the records of each writer stream up to its read
 // point, without the records voided at or below it.
-func (s *Segment) materializeVector(id redo.PageID, v *wire.ReadVector) (*page.Page, badItem, error) {
+//
+// A reader's point for a stream may be stale: it learns a writer's VDL
+// from that writer's stream, which stops when the writer crashes. The
+// segment heard the VDL from the writer too (known); where its chain of
+// that stream is complete up to it, it reads there instead — another
+// durable point of that writer, and a later one.
+func (s *Segment) materializeVector(id redo.PageID, v *wire.ReadVector, known []redo.LSN) (*page.Page, badItem, error) {
 	if !s.Full {
 		return nil, badItem{}, ErrNotFull
 	}
@@ -114,6 +120,15 @@ func (s *Segment) materializeVector(id redo.PageID, v *wire.ReadVector) (*page.P
 	for st, head := range v.Heads {
 		if head > s.StreamSCL(uint8(st)) {
 			return nil, badItem{}, ErrAboveSCL
+		}
+	}
+	points := v.Points
+	for st, pt := range v.Points {
+		if st < len(known) && known[st] > pt && s.StreamSCL(uint8(st)) >= known[st] {
+			if &points[0] == &v.Points[0] {
+				points = append([]redo.LSN(nil), v.Points...)
+			}
+			points[st] = known[st]
 		}
 	}
 	p := page.New(id)
@@ -130,10 +145,10 @@ func (s *Segment) materializeVector(id redo.PageID, v *wire.ReadVector) (*page.P
 	for ; i < len(s.log); i++ {
 		sr := &s.log[i]
 		r := &sr.Rec
-		if r.Page != id || int(r.Stream) >= len(v.Points) || r.LSN > v.Points[r.Stream] {
+		if r.Page != id || int(r.Stream) >= len(points) || r.LSN > points[r.Stream] {
 			continue
 		}
-		if at, void := s.voided[r.LSN]; void && at <= v.Points[r.Stream] {
+		if at, void := s.voided[r.LSN]; void && at <= points[r.Stream] {
 			continue
 		}
 		if recordSum(r) != sr.Sum {

@@ -59,6 +59,9 @@ type Node struct {
 	// Fault settings and counters survive a crash.
 	slow  sim.Time
 	stats Stats
+	// streamVDL is, per writer stream, the highest VDL its writer told
+	// (multi-master recovery reads it for the stream it recovers).
+	streamVDL [redo.MaxStreams]redo.LSN
 
 	// Scratch space reused on the hot path.
 	chg     Change

@@ -328,9 +328,10 @@ func (s *Segment) rebuildChains() {
 
 // dropRange removes the log's records with LSN in [from, to] and reports
 // how many there were.
-func (s *Segment) dropRange(from, to redo.LSN) int {
+// dropRange drops stream's records with LSN in [from, to].
+func (s *Segment) dropRange(from, to redo.LSN, stream uint8) int {
 	n := len(s.log)
-	s.log = dropRecords(s.log, from, to)
+	s.log = dropRecords(s.log, from, to, true, stream)
 	return n - len(s.log)
 }
 

@@ -73,6 +73,11 @@ type Change struct {
 	Records  []StoredRecord
 	Pages    []StoredPage
 	From, To redo.LSN
+	// OnlyStream limits a ChangeDrop to the records of writer stream
+	// Stream: a truncation annuls one writer's records, and with several
+	// writers the streams' LSNs interleave.
+	OnlyStream bool
+	Stream     uint8
 }
 
 // NodeMeta is the node-wide durable state: what it knows of the volume.
@@ -185,7 +190,7 @@ func (s *MemStore) Write(c *Change) {
 		}
 	case ChangeDrop:
 		if m := s.seg(c.Seg, false); m != nil {
-			m.recs = dropRecords(m.recs, c.From, c.To)
+			m.recs = dropRecords(m.recs, c.From, c.To, c.OnlyStream, c.Stream)
 		}
 	case ChangePages:
 		m := s.seg(c.Seg, true)
@@ -302,13 +307,23 @@ func putRecord(recs []StoredRecord, r StoredRecord) []StoredRecord {
 }
 
 // dropRecords removes the records with LSN in [from, to].
-func dropRecords(recs []StoredRecord, from, to redo.LSN) []StoredRecord {
+func dropRecords(recs []StoredRecord, from, to redo.LSN, only bool, stream uint8) []StoredRecord {
 	i, _ := findStored(recs, from)
 	j := i
 	for j < len(recs) && recs[j].Rec.LSN <= to {
 		j++
 	}
-	return slices.Delete(recs, i, j)
+	if !only {
+		return slices.Delete(recs, i, j)
+	}
+	kept := i
+	for k := i; k < j; k++ {
+		if recs[k].Rec.Stream != stream {
+			recs[kept] = recs[k]
+			kept++
+		}
+	}
+	return slices.Delete(recs, kept, j)
 }
 
 func findStored(recs []StoredRecord, l redo.LSN) (int, bool) {

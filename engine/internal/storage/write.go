@@ -133,9 +133,12 @@ func (n *Node) learn(env wire.Env, s *Segment, m *wire.Msg) {
 	if m.VolEpoch != n.volEpoch || n.cleanEpoch != n.volEpoch {
 		return
 	}
-	if m.A > n.knownVDL {
+	if m.Stream == 0 && m.A > n.knownVDL {
 		n.knownVDL = m.A
 		n.vdlDirty = true
+	}
+	if int(m.Stream) < len(n.streamVDL) && m.A > n.streamVDL[m.Stream] {
+		n.streamVDL[m.Stream] = m.A
 	}
 	if m.B > s.pgmrpl {
 		s.pgmrpl = m.B
@@ -241,13 +244,13 @@ func (n *Node) addTruncation(t wire.Truncation) int {
 				t.From.String() + ", " + t.To.String() + "] of epoch " + strconv.FormatUint(t.Epoch, 10) +
 				" reaches below coalesced " + s.coalesced.String())
 		}
-		k := s.dropRange(t.From, t.To)
+		k := s.dropRange(t.From, t.To, t.Stream)
 		if k == 0 {
 			continue
 		}
 		dropped += k
 		s.rebuildChains()
-		n.chg = Change{Kind: ChangeDrop, Seg: s.ID, From: t.From, To: t.To}
+		n.chg = Change{Kind: ChangeDrop, Seg: s.ID, From: t.From, To: t.To, OnlyStream: true, Stream: t.Stream}
 		n.store.Write(&n.chg)
 		n.chg = Change{}
 	}
@@ -255,10 +258,11 @@ func (n *Node) addTruncation(t wire.Truncation) int {
 	return dropped
 }
 
-// truncated reports whether l lies in a truncation range.
-func (n *Node) truncated(l redo.LSN) bool {
+// truncated reports whether record l of stream st lies in a truncation
+// range of its stream.
+func (n *Node) truncated(l redo.LSN, st uint8) bool {
 	for i := range n.truncs {
-		if t := &n.truncs[i]; l >= t.From && l <= t.To {
+		if t := &n.truncs[i]; l >= t.From && l <= t.To && t.Stream == st {
 			return true
 		}
 	}
@@ -275,7 +279,7 @@ func (n *Node) anyTruncated(recs []redo.Record) bool {
 			continue
 		}
 		for j := range recs {
-			if recs[j].LSN >= t.From && recs[j].LSN <= t.To {
+			if recs[j].LSN >= t.From && recs[j].LSN <= t.To && recs[j].Stream == t.Stream {
 				return true
 			}
 		}
@@ -379,7 +383,7 @@ func (n *Node) addRecords(env wire.Env, s *Segment, recs []redo.Record) int {
 	sc := n.scratch[:0]
 	for i := range recs {
 		r := &recs[i]
-		if len(n.truncs) > 0 && n.truncated(r.LSN) {
+		if len(n.truncs) > 0 && n.truncated(r.LSN, r.Stream) {
 			continue
 		}
 		sr := StoredRecord{Rec: *r, Sum: recordSum(r)}
@@ -427,7 +431,7 @@ func (n *Node) read(env wire.Env, m *wire.Msg) {
 		var bad badItem
 		var err error
 		if vec, ok := m.Body.(*wire.ReadVector); ok {
-			p, bad, err = s.materializeVector(redo.PageID(m.B), vec)
+			p, bad, err = s.materializeVector(redo.PageID(m.B), vec, n.streamVDL[:])
 		} else {
 			p, bad, err = s.materialize(redo.PageID(m.B), m.A, m.C)
 		}

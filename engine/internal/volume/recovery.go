@@ -33,6 +33,8 @@ type PGSpec struct {
 // and then opens the volume with LSNs above the truncation range.
 type Recovery struct {
 	self    sim.NodeID
+	stream  uint8
+	step    redo.LSN
 	epoch   uint64
 	lal     uint64
 	retry   sim.Time
@@ -78,8 +80,11 @@ type recPG struct {
 
 // StartRecovery begins recovery at volume epoch epoch (one above the
 // epoch the volume had) and sends the first queries.
-func StartRecovery(env wire.Env, self sim.NodeID, pgs []PGSpec, epoch uint64, lal uint64, retry sim.Time) *Recovery {
-	r := &Recovery{self: self, epoch: epoch, lal: lal, retry: retry, phase: phaseQuery, started: env.Now()}
+//
+// With several writers, each recovers only its own stream (stream), whose
+// LSNs are step apart.
+func StartRecovery(env wire.Env, self sim.NodeID, stream uint8, step redo.LSN, pgs []PGSpec, epoch uint64, lal uint64, retry sim.Time) *Recovery {
+	r := &Recovery{self: self, stream: stream, step: max(step, 1), epoch: epoch, lal: lal, retry: retry, phase: phaseQuery, started: env.Now()}
 	for _, p := range pgs {
 		n := len(p.Members)
 		r.pgs = append(r.pgs, &recPG{PGSpec: p, info: make([]*wire.RecoverInfo, n), done: make([]bool, n), scl: make([]redo.LSN, n)})
@@ -138,7 +143,7 @@ func (r *Recovery) send(env wire.Env) {
 				if p.info[i] != nil {
 					continue
 				}
-				body = &wire.RecoverQuery{Epoch: r.epoch}
+				body = &wire.RecoverQuery{Epoch: r.epoch, Stream: r.stream}
 			case phaseTruncate, phaseRepair:
 				// Truncate is idempotent: asking again also polls the
 				// segment's SCL while gossip repairs the PG.
@@ -149,14 +154,14 @@ func (r *Recovery) send(env wire.Env) {
 					continue
 				}
 				body = &wire.TruncateAll{
-					Truncate: wire.Truncate{Range: wire.Truncation{Epoch: r.epoch, From: r.vdl + 1, To: r.truncEnd}, VDL: r.vdl},
+					Truncate: wire.Truncate{Range: wire.Truncation{Epoch: r.epoch, From: r.vdl + 1, To: r.truncEnd, Stream: r.stream}, VDL: r.vdl},
 					Prior:    r.prior,
 				}
 			default:
 				return
 			}
 			r.stats.Messages++
-			env.Send(wire.Msg{Kind: wire.Control, From: r.self, To: m.Node, PG: p.ID, Seg: m.Seg,
+			env.Send(wire.Msg{Kind: wire.Control, From: r.self, To: m.Node, PG: p.ID, Seg: m.Seg, Stream: r.stream,
 				VolEpoch: r.epoch, MemEpoch: p.Quorum.Epoch(), Body: body})
 		}
 	}
@@ -282,8 +287,10 @@ func (r *Recovery) compute(env wire.Env) {
 			}
 			floor = max(floor, in.Floor)
 			for _, t := range in.Truncations {
-				prevEnd = max(prevEnd, t.To)
 				truncs = append(truncs, t)
+				if t.Stream == r.stream {
+					prevEnd = max(prevEnd, t.To)
+				}
 			}
 		}
 	}
@@ -293,6 +300,8 @@ func (r *Recovery) compute(env wire.Env) {
 		switch {
 		case a.Epoch != b.Epoch:
 			return int(a.Epoch) - int(b.Epoch)
+		case a.Stream != b.Stream:
+			return int(a.Stream) - int(b.Stream)
 		case a.From != b.From:
 			return cmpLSN(a.From, b.From)
 		}
@@ -300,7 +309,7 @@ func (r *Recovery) compute(env wire.Env) {
 	})
 	r.prior = slices.Compact(truncs)
 	annulled := func(l redo.LSN) bool {
-		return slices.ContainsFunc(truncs, func(t wire.Truncation) bool { return l >= t.From && l <= t.To })
+		return slices.ContainsFunc(truncs, func(t wire.Truncation) bool { return l >= t.From && l <= t.To && t.Stream == r.stream })
 	}
 	next := map[redo.LSN]wire.RecordHead{} // volume backlink → record
 	for _, p := range r.pgs {
@@ -334,7 +343,8 @@ func (r *Recovery) compute(env wire.Env) {
 		}
 	}
 	r.vcl, r.vdl = vcl, max(vdl, r.vdl)
-	r.truncEnd = max(r.vdl+redo.LSN(r.lal), prevEnd, r.vcl)
+	// The old writer allocated at most LAL records above VDL, step apart.
+	r.truncEnd = max(r.vdl+redo.LSN(r.lal)*r.step, prevEnd, r.vcl)
 	for _, p := range r.pgs {
 		var head redo.LSN
 		for _, in := range p.info {

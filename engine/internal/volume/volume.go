@@ -249,7 +249,7 @@ func (v *Volume) heartbeat(env wire.Env) {
 		p.toldVDL, p.toldMRPL = v.vdl, mrpl
 		for _, mem := range p.Members {
 			v.stats.MessagesSent++
-			env.Send(wire.Msg{Kind: wire.Heartbeat, From: v.self, To: mem.Node, PG: p.ID, Seg: mem.Seg,
+			env.Send(wire.Msg{Kind: wire.Heartbeat, From: v.self, To: mem.Node, PG: p.ID, Seg: mem.Seg, Stream: v.stream,
 				VolEpoch: v.epoch, MemEpoch: p.Quorum.Epoch(), A: v.vdl, B: mrpl})
 		}
 	}
@@ -412,7 +412,7 @@ func (v *Volume) send(env wire.Env, p *PG, mem Member, b *redo.Batch) {
 	v.stats.BytesSent += int64(b.Size())
 	mrpl := p.PGMRPL(v.vdl, v.replicaMRP)
 	p.toldVDL, p.toldMRPL = v.vdl, mrpl
-	env.Send(wire.Msg{Kind: wire.Write, From: v.self, To: mem.Node, PG: p.ID, Seg: mem.Seg,
+	env.Send(wire.Msg{Kind: wire.Write, From: v.self, To: mem.Node, PG: p.ID, Seg: mem.Seg, Stream: v.stream,
 		VolEpoch: v.epoch, MemEpoch: p.Quorum.Epoch(), A: v.vdl, B: mrpl, Batch: b})
 	v.armHeartbeat(env)
 }
