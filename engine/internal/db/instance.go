@@ -441,6 +441,9 @@ func (in *Instance) try(env wire.Env, r *request) {
 	case err == errDDL:
 		r.state = reqDDL
 	case err == errConflict:
+		if in.mm != nil {
+			in.mm.stats.Conflicts++
+		}
 		r.lost = true
 		r.state = reqVotes
 		if r.votes == 0 {

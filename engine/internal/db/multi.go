@@ -195,6 +195,9 @@ func (in *Instance) receivePeer(env wire.Env, m *wire.Msg) {
 				p.heads[i] = max(p.heads[i], rec.LSN)
 			}
 			if pg, ok := in.cache.peek(rec.Page); ok {
+				if rec.LSN <= pg.LSN {
+					continue // the cached copy, read from storage, has it already
+				}
 				if err := pg.Apply(rec); err != nil {
 					// This writer's own pending change sits on the page: the
 					// other writer won it. Read the page again later.

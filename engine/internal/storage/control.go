@@ -68,10 +68,22 @@ func (n *Node) reply(env wire.Env, m *wire.Msg, s *Segment, body any) {
 // writer can no longer gather a write quorum (3 + 4 > 6), so nothing it
 // writes afterwards can become durable behind the recovery's back, above
 // the VDL the recovery computes from those answers.
+//
+// Answering also locks the door (SIGMOD'17 §4.3): the node takes the
+// recovery's volume epoch before it reports what it holds, so it refuses
+// the old writer from then on. Once a read quorum has answered, the old
+// writer can no longer gather a write quorum (3 + 4 > 6), so nothing it
+// writes afterwards can become durable behind the recovery's back, above
+// the VDL the recovery computes from those answers. (Found by the swarm
+// test: without it a fenced writer's in-flight commit reached VDL after
+// the recovery had read, and was then truncated.)
 func (n *Node) recoverQuery(env wire.Env, m *wire.Msg) {
 	s := n.lookup(m.PG, m.Seg)
 	if s == nil {
 		return
+	}
+	if m.VolEpoch > n.volEpoch {
+		n.raiseLock(env, m.VolEpoch, s, -1)
 	}
 	st := uint8(0)
 	if q, ok := m.Body.(*wire.RecoverQuery); ok {

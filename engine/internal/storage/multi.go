@@ -65,33 +65,48 @@ func (s *Segment) noteRecord(r *redo.Record) {
 	}
 }
 
-// vote decides, as a batch arrives, which of its changes this segment
-// accepts: those that are first to claim their page version here. It
-// returns nil when it accepts them all.
-func (n *Node) vote(s *Segment, b *redo.Batch) *wire.Votes {
+// claim takes, as a batch arrives, the page versions its changes are the
+// first to claim here: the segment's votes are decided then, in arrival
+// order.
+func (n *Node) claim(s *Segment, b *redo.Batch) {
 	if !n.cfg.Conflicts {
-		return nil
+		return
 	}
 	claims := s.claimMap()
-	var v *wire.Votes
 	for i := range b.Records {
 		r := &b.Records[i]
 		if r.Page == 0 {
 			continue
 		}
 		k := claimKey{r.Page, r.PrevPage}
-		holder, held := claims[k]
-		switch {
-		case !held:
+		if holder, held := claims[k]; !held {
 			claims[k] = r.LSN
-		case holder != r.LSN:
-			if v == nil {
-				v = &wire.Votes{}
-			}
-			v.Rejected = append(v.Rejected, r.LSN)
-			v.Winners = append(v.Winners, holder)
+		} else if holder != r.LSN {
 			n.stats.Conflicts++
 		}
+	}
+}
+
+// votes reads the segment's votes on the page changes of recs from its
+// claims; nil with one writer.
+func (n *Node) votes(s *Segment, recs []redo.Record) *wire.Votes {
+	if !n.cfg.Conflicts {
+		return nil
+	}
+	claims := s.claimMap()
+	v := &wire.Votes{}
+	for i := range recs {
+		r := &recs[i]
+		if r.Page == 0 {
+			continue
+		}
+		holder, held := claims[claimKey{r.Page, r.PrevPage}]
+		if !held || holder == r.LSN {
+			v.Accepted = append(v.Accepted, r.LSN)
+			continue
+		}
+		v.Rejected = append(v.Rejected, r.LSN)
+		v.Winners = append(v.Winners, holder)
 	}
 	return v
 }

@@ -59,6 +59,8 @@ type Node struct {
 	// Fault settings and counters survive a crash.
 	slow  sim.Time
 	stats Stats
+	// lastDue is when the last batch given to the disk completes.
+	lastDue sim.Time
 	// streamVDL is, per writer stream, the highest VDL its writer told
 	// (multi-master recovery reads it for the stream it recovers).
 	streamVDL [redo.MaxStreams]redo.LSN
@@ -100,7 +102,6 @@ type pending struct {
 	epoch    uint64 // the sender's volume epoch (clean epoch for a peer)
 	memEpoch uint64
 	hyd      *wire.HydrateData
-	votes    *wire.Votes // the segment's votes on a write's changes
 }
 
 const (
@@ -291,6 +292,7 @@ func (n *Node) Crash() {
 	n.qhead = 0
 	n.armed = false
 	n.diskFree = 0
+	n.lastDue = 0
 	n.vdlDirty = false
 	n.pullAt = 0
 	n.scrubSeg = 0

@@ -44,14 +44,19 @@ func (n *Node) receiveWrite(env wire.Env, m *wire.Msg) {
 			// lost, or is on its way. Acknowledge again at once.
 			n.stats.AcksSent++
 			st := m.Batch.Records[0].Stream
-			env.Send(wire.Msg{
+			ack := wire.Msg{
 				Kind: wire.WriteAck, From: n.ID, To: m.From, PG: s.PG, Seg: s.ID, Stream: st,
 				VolEpoch: n.volEpoch, MemEpoch: s.quorum.Epoch(), A: s.StreamSCL(st), B: m.Batch.Last(),
-			})
+			}
+			if v := n.votes(s, m.Batch.Records); v != nil {
+				ack.Body = v
+			}
+			env.Send(ack)
 		}
 		return
 	}
-	n.enqueue(env, pending{kind: pendWrite, from: m.From, seg: s, batch: b, epoch: m.VolEpoch, memEpoch: m.MemEpoch, votes: n.vote(s, b)}, b.Size())
+	n.claim(s, b)
+	n.enqueue(env, pending{kind: pendWrite, from: m.From, seg: s, batch: b, epoch: m.VolEpoch, memEpoch: m.MemEpoch}, b.Size())
 }
 
 // fresh returns the part of b that s neither holds nor has waiting in the
@@ -306,16 +311,20 @@ func (n *Node) refusedStale(env wire.Env, s *Segment, what string, theirs, ours 
 	n.note(env, "epoch", s.PG, "s%d refused a %s of stale epoch %d (holds %d)", s.ID, what, theirs, ours)
 }
 
-// enqueue puts a batch in the in-memory queue. The disk persists one batch
-// at a time, so a batch waits for the ones before it.
+// enqueue puts a batch in the in-memory queue for the disk. The disk is an
+// SSD: several writes are in flight at once, each taking PersistLatency
+// (plus the node's slowness); only moving the bytes, size over
+// DiskBytesPerSec, is one at a time. Batches complete in the order they
+// came, so a batch never overtakes one before it.
 func (n *Node) enqueue(env wire.Env, p pending, size int) {
 	now := env.Now()
-	d := n.cfg.PersistLatency + n.slow
+	start := now
 	if bw := n.cfg.DiskBytesPerSec; bw > 0 {
-		d += sim.Time(int64(size) * int64(sim.Second) / bw)
+		start = max(now, n.diskFree) + sim.Time(int64(size)*int64(sim.Second)/bw)
+		n.diskFree = start
 	}
-	p.due = max(now, n.diskFree) + d
-	n.diskFree = p.due
+	p.due = max(start+n.cfg.PersistLatency+n.slow, n.lastDue)
+	n.lastDue = p.due
 	n.queue = append(n.queue, p)
 	n.alarm(env, p.due-now, alarmPersist, nil)
 }
@@ -370,8 +379,8 @@ func (n *Node) persistWrite(env wire.Env, p *pending) {
 		Kind: wire.WriteAck, From: n.ID, To: p.from, PG: s.PG, Seg: s.ID, Stream: st,
 		VolEpoch: n.volEpoch, MemEpoch: s.quorum.Epoch(), A: s.StreamSCL(st), B: p.batch.Last(),
 	}
-	if p.votes != nil {
-		ack.Body = p.votes
+	if v := n.votes(s, p.batch.Records); v != nil {
+		ack.Body = v
 	}
 	env.Send(ack)
 }

@@ -61,7 +61,6 @@ type recordVote struct {
 type multi struct {
 	seq     uint64
 	pending map[redo.LSN]*MTR // by the LSN of each record that votes
-	batches map[redo.LSN][]redo.LSN
 	decided []*MTR
 	stats   MultiStats
 }
@@ -75,7 +74,7 @@ type MultiStats struct {
 }
 
 func newMulti() *multi {
-	return &multi{pending: map[redo.LSN]*MTR{}, batches: map[redo.LSN][]redo.LSN{}}
+	return &multi{pending: map[redo.LSN]*MTR{}}
 }
 
 // addCPL registers the CPL of a freshly allocated MTR; with several
@@ -103,57 +102,46 @@ func (v *Volume) addCPL(mtr []redo.Record) {
 	v.cpls = append(v.cpls, cpl{lsn: last, mtr: m})
 }
 
-// watchVotes remembers which pending records a batch carries, so the
-// segments' acknowledgements of it count as votes.
-func (v *Volume) watchVotes(b *redo.Batch) {
-	if v.mm == nil {
-		return
-	}
-	var lsns []redo.LSN
-	for _, r := range b.Records {
-		if _, ok := v.mm.pending[r.LSN]; ok {
-			lsns = append(lsns, r.LSN)
-		}
-	}
-	if len(lsns) > 0 {
-		v.mm.batches[b.Last()] = lsns
-	}
-}
-
-// vote counts a segment's acknowledgement of a batch as its votes on the
-// batch's pending records, and decides the MTRs whose votes are in. It
-// reports whether an MTR was decided.
+// vote counts a segment's votes carried by its acknowledgement, and
+// decides the MTRs whose votes are in. It reports whether an MTR was
+// decided.
 func (v *Volume) vote(p *PG, slot int, m *wire.Msg) bool {
 	if v.mm == nil {
 		return false
 	}
-	lsns, ok := v.mm.batches[m.B]
-	if !ok {
+	votes, _ := m.Body.(*wire.Votes)
+	if votes == nil {
 		return false
 	}
-	votes, _ := m.Body.(*wire.Votes)
-	decided := false
-	for _, l := range lsns {
+	var touched []*MTR
+	mark := func(l redo.LSN, accepted bool, winner redo.LSN) {
 		mt := v.mm.pending[l]
 		if mt == nil || mt.Outcome != Pending {
-			continue
+			return
 		}
 		k := slices.IndexFunc(mt.votes, func(rv recordVote) bool { return rv.lsn == l })
 		rv := &mt.votes[k]
-		if votes != nil {
-			if j := slices.Index(votes.Rejected, l); j >= 0 {
-				rv.rej |= 1 << slot
-				rv.acc &^= 1 << slot
-				rv.winner = votes.Winners[j]
-				continue
-			}
-		}
-		if rv.rej&(1<<slot) == 0 {
+		if accepted {
 			rv.acc |= 1 << slot
+			rv.rej &^= 1 << slot
+		} else {
+			rv.rej |= 1 << slot
+			rv.acc &^= 1 << slot
+			rv.winner = winner
+		}
+		if !slices.Contains(touched, mt) {
+			touched = append(touched, mt)
 		}
 	}
-	for _, l := range lsns {
-		if mt := v.mm.pending[l]; mt != nil && mt.Outcome == Pending && v.decide(mt) {
+	for _, l := range votes.Accepted {
+		mark(l, true, 0)
+	}
+	for i, l := range votes.Rejected {
+		mark(l, false, votes.Winners[i])
+	}
+	decided := false
+	for _, mt := range touched {
+		if v.decide(mt) {
 			decided = true
 		}
 	}
@@ -264,3 +252,17 @@ func (v *Volume) LastMTR() *MTR {
 // Step reports the distance between two LSNs the driver allocates in a
 // row: 1, or MaxStreams with several writers.
 func (v *Volume) Step() redo.LSN { return v.step }
+
+// PendingCount reports the MTRs waiting for votes (for debugging).
+func (v *Volume) PendingCount() int {
+	if v.mm == nil {
+		return 0
+	}
+	n := 0
+	for _, c := range v.cpls {
+		if c.mtr != nil && c.mtr.Outcome != Won {
+			n++
+		}
+	}
+	return n
+}

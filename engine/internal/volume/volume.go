@@ -400,7 +400,6 @@ func (v *Volume) flush(env wire.Env, p *PG) {
 	p.pending = nil
 	p.sent = append(p.sent, b.Records...)
 	v.stats.BatchesSent++
-	v.watchVotes(b)
 	for _, mem := range p.Members {
 		v.send(env, p, mem, b)
 	}
@@ -468,7 +467,8 @@ func (v *Volume) ack(env wire.Env, m *wire.Msg) bool {
 	p.scl[i] = uint64(m.A)
 	pgcl := redo.LSN(p.Quorum.CompleteLSN(p.scl[:p.Quorum.Len()]))
 	if pgcl <= p.pgcl {
-		return false
+		// The ack may still have decided an MTR (its votes).
+		return decided && v.advance(env)
 	}
 	p.pgcl = pgcl
 	n := 0

@@ -141,18 +141,21 @@ type StatusInfo struct {
 }
 
 // Votes rides on a WriteAck when the cluster has several writers: the
-// records of the batch this segment refused because another change already
-// claimed the same page version here (SIGMOD'18-era multi-master: storage
-// detects write conflicts per page, optimistically). Winners[i] is the LSN
-// that holds the claim Rejected[i] lost at this segment. Every record of
-// the batch not listed was accepted.
+// segment's vote on each page change of the batch it acknowledges
+// (multi-master: storage detects write conflicts per page,
+// optimistically). A change is accepted when it is the first claim on its
+// page version here, and rejected when another change holds that claim:
+// Winners[i] is the LSN that beat Rejected[i]. Votes are read from the
+// segment's claims when it acknowledges, so a retried or trimmed batch gets
+// the same answer as the first.
 type Votes struct {
+	Accepted []redo.LSN
 	Rejected []redo.LSN
 	Winners  []redo.LSN
 }
 
 // Size reports the bytes the votes take on the wire.
-func (v *Votes) Size() int { return 16 * len(v.Rejected) }
+func (v *Votes) Size() int { return 8*len(v.Accepted) + 16*len(v.Rejected) }
 
 // ReadVector is the read point of a multi-master reader: per writer stream,
 // the durable point it reads at (Points) and the PG's head of that stream
