@@ -19,6 +19,9 @@ const (
 	OutMeta    OutputKind = "meta"
 	OutComment OutputKind = "comment"
 	OutExpect  OutputKind = "expect"
+	// OutGuide is a guided scenario's narration: \title, \step,
+	// \highlight, \try. Text holds the words; Targets what to point at.
+	OutGuide OutputKind = "guide"
 )
 
 // Output is the outcome of one console item: what ran, where, and what it
@@ -36,6 +39,10 @@ type Output struct {
 	OK      bool       `json:"ok"`
 	Started Time       `json:"started"`
 	At      Time       `json:"at"` // when it finished
+	// Guide is the narration command of an OutGuide output (title, step,
+	// highlight, try), and Targets the names \highlight points at.
+	Guide   string   `json:"guide,omitempty"`
+	Targets []string `json:"targets,omitempty"`
 }
 
 // console runs one stream of items in order.
@@ -96,6 +103,16 @@ func (l *Lab) meta(con *console, it script.Item) {
 	switch cmd.Name {
 	case "expect":
 		l.expect(con, it)
+		return
+	case "title", "step", "try", "highlight":
+		g := Output{Console: con.name, Kind: OutGuide, Line: it.Line, Col: it.Col, Input: it.Text, Started: l.c.Now(), OK: true, Guide: cmd.Name, Text: cmd.Rest}
+		if cmd.Name == "highlight" {
+			for _, w := range cmd.Args {
+				g.Targets = append(g.Targets, w.Text)
+			}
+			g.Text = ""
+		}
+		l.emit(g)
 		return
 	case "run":
 		con.wakeAt = l.c.Now() + cmd.Duration

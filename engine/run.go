@@ -55,6 +55,18 @@ func FormatOutput(o Output) string {
 	case OutComment:
 		b.WriteString(o.Input + "\n")
 		return b.String()
+	case OutGuide:
+		switch o.Guide {
+		case "title":
+			b.WriteString("## " + o.Text + "\n")
+		case "step":
+			b.WriteString("\n>> " + o.Text + "\n")
+		case "try":
+			b.WriteString("\n>> Now you try: " + o.Text + "\n")
+		case "highlight":
+			b.WriteString("   (look at: " + strings.Join(o.Targets, ", ") + ")\n")
+		}
+		return b.String()
 	case OutSQL:
 		prompt := o.Conn + "> "
 		for i, line := range strings.Split(o.Input, "\n") {

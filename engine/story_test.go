@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -130,4 +131,70 @@ func diff(want, got string) string {
 		}
 	}
 	return "(no line differs)"
+}
+
+// TestGuidedScenarios runs the guided scenarios the page ships
+// (web/scenarios): each must pass headlessly, as a docs CI would run it,
+// start with a \title, end with a \try, and be listed in the index.
+func TestGuidedScenarios(t *testing.T) {
+	dir := filepath.Join("..", "web", "scenarios")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.aurora"))
+	if len(files) == 0 {
+		t.Fatal("no guided scenarios")
+	}
+	index, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []struct{ Name, Title string }
+	if err := json.Unmarshal(index, &listed); err != nil {
+		t.Fatalf("index.json: %v", err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".aurora")
+		t.Run(name, func(t *testing.T) {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lab, err := RunScript(string(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			outs, _ := lab.Outputs(0)
+			if lab.Failures() > 0 {
+				var b bytes.Buffer
+				WriteTranscript(&b, outs)
+				t.Fatalf("%d expectation(s) failed:\n%s", lab.Failures(), b.String())
+			}
+			var title string
+			var guides []string
+			for _, o := range outs {
+				if o.Kind == OutGuide {
+					guides = append(guides, o.Guide)
+					if o.Guide == "title" {
+						title = o.Text
+					}
+				}
+			}
+			if len(guides) < 3 || guides[0] != "title" || guides[len(guides)-1] != "try" {
+				t.Fatalf("a guided scenario starts with \\title and ends with \\try; got %v", guides)
+			}
+			found := false
+			for _, e := range listed {
+				if e.Name == name {
+					found = true
+					if e.Title != title {
+						t.Errorf("index.json titles %q as %q, the file says %q", name, e.Title, title)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%s is not listed in index.json", name)
+			}
+		})
+	}
+	if len(listed) != len(files) {
+		t.Errorf("index.json lists %d scenarios, there are %d files", len(listed), len(files))
+	}
 }

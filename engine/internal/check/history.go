@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"aurora-lab/engine/internal/sim"
@@ -166,8 +167,9 @@ func (h *History) Read(at sim.Time, label, table string, rows map[string]string,
 
 // ReadStale checks a read that may lag (a replica's): it may show any
 // version a row ever had, but never a value of a transaction that rolled
-// back, nor one no transaction wrote.
-func (h *History) ReadStale(at sim.Time, label, table string, rows map[string]string) {
+// back, nor one no transaction wrote. own are the writes of the reader's
+// open transaction, which it sees.
+func (h *History) ReadStale(at sim.Time, label, table string, rows map[string]string, own []Write) {
 	h.r.Checks++
 	keys := make([]string, 0, len(rows))
 	for k := range rows {
@@ -176,6 +178,9 @@ func (h *History) ReadStale(at sim.Time, label, table string, rows map[string]st
 	sort.Strings(keys)
 	for _, key := range keys {
 		v := rows[key]
+		if slices.ContainsFunc(own, func(w Write) bool { return w.Table == table && w.Key == key && !w.Delete && w.Value == v }) {
+			continue
+		}
 		i, ok := h.values[v]
 		switch {
 		case !ok:

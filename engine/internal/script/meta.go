@@ -78,6 +78,10 @@ var Metas = []MetaSpec{
 	{"corrupt", `\corrupt NODE [PG]`, "damage a record or page of a segment on NODE (pg1, or its first)", words(1, 2)},
 	{"set", `\set key=value ...`, "change a knob of the running cluster (latency, loss, jitter, ...)", checkSettings(&IsSetting, "setting")},
 	{"expect", `\expect ok | error [TEXT] | result TEXT`, "check the outcome of the previous statement", checkExpect},
+	{"title", `\title TEXT`, "a guided scenario's title", needText},
+	{"step", `\step TEXT`, "a guided scenario's next step: the page waits for Next and shows TEXT", needText},
+	{"highlight", `\highlight TARGET ...`, "point the page at nodes, instances, AZs, PGs (pg1) or watermarks (vdl, vcl, scl, pgcl, lal)", words(1, 16)},
+	{"try", `\try TEXT`, "end a guided scenario: now you try, with TEXT as the suggestion", needText},
 	{"?", `\?`, "list the meta-commands", words(0, 0)},
 }
 
@@ -265,4 +269,11 @@ func checkArgs(kinds ...argKind) func(c *Command, at Word) error {
 		}
 		return nil
 	}
+}
+
+func needText(c *Command, at Word) error {
+	if c.Rest == "" {
+		return &Error{Line: at.Line, Col: at.Col, Msg: fmt.Sprintf(`\%s needs a text`, c.Name)}
+	}
+	return nil
 }

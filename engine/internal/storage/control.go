@@ -20,7 +20,15 @@ func (n *Node) control(env wire.Env, m *wire.Msg) {
 	case *wire.Truncate:
 		n.truncate(env, m, req, nil)
 	case *wire.TruncateAll:
-		n.truncate(env, m, &req.Truncate, req.Prior)
+		// A TruncateAll carries the whole history its recovery found, even
+		// when that is empty: an earlier recovery that never truncated (it
+		// was overtaken) leaves an epoch without a range, and without this
+		// no node could ever become clean at the new epoch (swarm).
+		prior := req.Prior
+		if prior == nil {
+			prior = []wire.Truncation{}
+		}
+		n.truncate(env, m, &req.Truncate, prior)
 	case *wire.SetMembership:
 		n.setMembership(env, m, req)
 	case *wire.Hydrate:
@@ -94,6 +102,21 @@ func (n *Node) recoverQuery(env wire.Env, m *wire.Msg) {
 		known = n.streamVDL[st]
 	}
 	scl := s.StreamSCL(st)
+	if known > scl {
+		// The node heard a VDL its log does not reach (from a recovery
+		// whose repair never finished, say). Recovery takes a reported VDL
+		// only up to the floor, and finds CPLs only above it; report the
+		// last consistency point the log holds instead, so a quorum of such
+		// segments still yields a VDL, not zero (swarm: a recovery that
+		// read only segments like this one recomputed VDL 0 and truncated
+		// the whole volume).
+		for j, _ := s.find(scl + 1); j > 0; j-- {
+			if r := &s.log[j-1].Rec; r.Stream == st && r.CPL && r.LSN <= scl {
+				known = r.LSN
+				break
+			}
+		}
+	}
 	floor := min(scl, known)
 	info := &wire.RecoverInfo{SCL: scl, KnownVDL: known, Floor: floor, Truncations: n.Truncations()}
 	// The chain's floor is its last record already collected from the log.

@@ -230,12 +230,20 @@ func (n *Node) installHistory(env wire.Env, pg redo.PGID, truncs []wire.Truncati
 // addTruncation records a truncation range, durable at once, and drops the
 // records in it from every segment. It returns how many it dropped.
 func (n *Node) addTruncation(t wire.Truncation) int {
+	covered := false
 	for _, h := range n.truncs {
 		if h == t {
 			return 0
 		}
+		covered = covered || h.Stream == t.Stream && h.From <= t.From && t.To <= h.To
 	}
 	n.truncs = append(n.truncs, t)
+	if covered {
+		// A range inside one the node already applied (an older
+		// recovery's, learned late, that a newer recovery repeated): it
+		// annuls nothing more, and what was coalesced since lies outside.
+		return 0
+	}
 	dropped := 0
 	for _, s := range n.segs {
 		// The range annuls what lies above the recovered VDL. Everything
