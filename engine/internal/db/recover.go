@@ -136,8 +136,8 @@ func (in *Instance) startUndoRecovered(env wire.Env) {
 // its waiting commits fail — they may or may not have become durable
 // before the new writer's recovery, which decides.
 func (in *Instance) rejected(env wire.Env, m *wire.Msg) {
-	if m.N != wire.RejectStaleVolumeEpoch || in.fenced {
-		return
+	if m.N != wire.RejectStaleVolumeEpoch || in.fenced || in.Vol == nil {
+		return // a refusal of an earlier life, arriving during recovery
 	}
 	if in.multi() && in.Vol.AdoptEpoch(uint64(m.A)) {
 		// Another writer recovered its own stream: the epoch moved on, but

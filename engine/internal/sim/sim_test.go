@@ -119,7 +119,7 @@ func TestTimeStringAndParse(t *testing.T) {
 			t.Errorf("%v.String() = %q, want %q", c.in, s, c.out)
 		}
 	}
-	for _, bad := range []string{"", "ms", "20", "20xs", "-5ms", "1..2s", ".s", "1.s", "99999999999999999999s"} {
+	for _, bad := range []string{"", "ms", "20", "00", "20xs", "-5ms", "1..2s", ".s", "1.s", "99999999999999999999s"} {
 		if _, err := ParseDuration(bad); err == nil {
 			t.Errorf("ParseDuration(%q) succeeded, want an error", bad)
 		}

@@ -82,8 +82,11 @@ var units = []struct {
 }
 
 // ParseDuration reads a duration such as 500us, 20ms, 1.5s or 2m. A number
-// needs its unit; negative durations are refused.
+// other than 0 needs its unit; negative durations are refused.
 func ParseDuration(s string) (Time, error) {
+	if s == "0" {
+		return 0, nil // zero needs no unit
+	}
 	i := 0
 	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
 		i++
