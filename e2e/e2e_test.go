@@ -124,6 +124,7 @@ func chromiumPath(t *testing.T) string {
 type browser struct {
 	t       *testing.T
 	ctx     context.Context
+	cancel  func()
 	profile string
 
 	mu       sync.Mutex
@@ -148,15 +149,30 @@ func newBrowser(t *testing.T, profile string) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.WindowSize(1280, 900),
+		// Its own process group, so that a test can kill the browser
+		// with every child at once.
+		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
+			if cmd.SysProcAttr == nil {
+				cmd.SysProcAttr = &syscall.SysProcAttr{}
+			}
+			cmd.SysProcAttr.Setpgid = true
+		}),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	cancel := func() { cancelCtx(); cancelAlloc() }
+	t.Cleanup(cancel)
 	if err := chromedp.Do(ctx); err != nil { // start the browser with no deadline
 		t.Fatalf("starting Chromium: %v", err)
 	}
-	b := &browser{t: t, ctx: ctx, profile: profile}
-	msgs := chromedp.Console(ctx)
+	b := &browser{t: t, ctx: ctx, cancel: cancel, profile: profile}
+	b.listen()
+	return b
+}
+
+// listen collects what the page writes to the browser console.
+func (b *browser) listen() {
+	msgs := chromedp.Console(b.ctx)
 	go func() {
 		for m, err := range msgs {
 			if err != nil {
@@ -167,7 +183,6 @@ func newBrowser(t *testing.T, profile string) *browser {
 			b.mu.Unlock()
 		}
 	}()
-	return b
 }
 
 // do runs actions with a deadline.
@@ -268,7 +283,7 @@ var pressEnter = chromedp.Func(func(ctx context.Context, t *chromedp.Target) err
 
 // outputs returns the text of a console's outputs.
 func (b *browser) outputs(console string) string {
-	return eval[string](b, fmt.Sprintf(`(document.querySelector('section[data-console=%q] ol.outputs') || {}).innerText || ""`, console))
+	return eval[string](b, fmt.Sprintf(`(document.querySelector('section[data-console=%q] ol.outputs') || {}).textContent || ""`, console))
 }
 
 func nodeState(name string) string {
@@ -334,7 +349,7 @@ func TestConsoleAndReload(t *testing.T) {
 	for _, s := range session {
 		b.typeLine(s.console, s.input)
 		b.waitFor(fmt.Sprintf("%s to show %q after %s", s.console, s.output, s.input),
-			fmt.Sprintf(`((document.querySelector('section[data-console=%q] ol.outputs') || {}).innerText || "").includes(%q)`, s.console, s.output))
+			fmt.Sprintf(`((document.querySelector('section[data-console=%q] ol.outputs') || {}).textContent || "").includes(%q)`, s.console, s.output))
 		if s.check != "" {
 			b.waitFor(s.check, s.check)
 		}

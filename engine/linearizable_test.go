@@ -138,7 +138,7 @@ func kvHistory(t *testing.T, seed uint64) ([]porcupine.Operation, string) {
 		t.Fatal(err)
 	}
 	_, mark := l.Outputs(0)
-	var log strings.Builder // the run as a script, for a failure report
+	var log strings.Builder          // the run as a script, for a failure report
 	issued := map[string][]kvInput{} // per session, in order
 	nodes := []string{"a1", "a2", "b1", "b2", "c1", "c2"}
 	down := map[string]bool{}

@@ -376,6 +376,17 @@ func (s *Segment) materialize(id redo.PageID, at, head redo.LSN) (*page.Page, ba
 	if head > s.SCL() || head > at {
 		return nil, badItem{}, ErrAboveSCL
 	}
+	// The reader's head says the PG has no record in (head, at]; a record
+	// the segment holds above its SCL and at or below at says otherwise
+	// (the reader's head is stale, or unknown: zero). Below that record
+	// lies a gap, which may hold records of the page: refuse rather than
+	// serve a page with a hole in its chain (found by the swarm test,
+	// where the gap made materialisation panic).
+	if at > s.SCL() {
+		if i, _ := s.find(s.SCL() + 1); i < len(s.log) && s.log[i].Rec.LSN <= at {
+			return nil, badItem{}, ErrAboveSCL
+		}
+	}
 	var p *page.Page
 	if i, ok := s.findBase(id); ok {
 		b := s.bases[i]

@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,8 +47,22 @@ func main() {
 		timeout  = flag.Duration("timeout", 20*time.Second, "how long one load may take to reach the mark")
 		execPath = flag.String("chrome", "", "Chromium `binary` (default: looked up on PATH)")
 		verbose  = flag.Bool("v", false, "print the browser console of each load")
+		shots    = flag.String("shots", "", "instead of measuring, save screenshots of the page at desktop and phone width into `dir`")
+		load     = flag.Bool("load", true, "measure frames and IndexedDB flushes under a workload")
+		rate     = flag.Int("rate", 1000, "the workload's statements per simulated second")
+		consoles = flag.Int("consoles", 4, "the consoles the workload spreads its statements over")
+		speeds   = flag.String("speeds", "9,12,15", "the page's speeds (indexes of auroraLab.speeds) to run the workload at")
+		dur      = flag.Duration("dur", 8*time.Second, "wall time measured at each speed")
+		restore  = flag.String("restore", "10000,100000", "sizes (inputs) of the sessions to time the restore of; empty for none")
 	)
 	flag.Parse()
+	if *shots != "" {
+		if err := withServer(*pageURL, *server, func(u string) error { return shoot(u, *shots, *execPath) }); err != nil {
+			fmt.Fprintln(os.Stderr, "pagebench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if (*pageURL == "") == (*server == "") || *runs < 1 {
 		fmt.Fprintln(os.Stderr, "pagebench: give exactly one of -url and -server, and -n of 1 or more")
 		flag.Usage()
@@ -57,6 +72,60 @@ func main() {
 		fmt.Fprintln(os.Stderr, "pagebench:", err)
 		os.Exit(1)
 	}
+	err := withServer(*pageURL, *server, func(u string) error {
+		if *load {
+			var sp []int
+			for _, f := range strings.Split(*speeds, ",") {
+				i, err := strconv.Atoi(strings.TrimSpace(f))
+				if err != nil {
+					return fmt.Errorf("-speeds: %w", err)
+				}
+				sp = append(sp, i)
+			}
+			rs, err := measureWorkload(u, *execPath, *rate, *consoles, sp, *dur)
+			if err != nil {
+				return fmt.Errorf("workload: %w", err)
+			}
+			reportWorkload(os.Stdout, *rate, *consoles, rs)
+		}
+		var rs []restoreResult
+		for _, f := range strings.Split(*restore, ",") {
+			if strings.TrimSpace(f) == "" {
+				continue
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return fmt.Errorf("-restore: %w", err)
+			}
+			r, err := measureRestore(u, *execPath, n)
+			if err != nil {
+				return fmt.Errorf("restore of %d inputs: %w", n, err)
+			}
+			rs = append(rs, r)
+		}
+		if len(rs) > 0 {
+			reportRestore(os.Stdout, rs)
+		}
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pagebench:", err)
+		os.Exit(1)
+	}
+}
+
+// withServer runs f with the page's URL: pageURL, or that of server
+// started on a free port.
+func withServer(pageURL, server string, f func(string) error) error {
+	if server != "" {
+		u, stop, err := startServer(server)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		pageURL = u
+	}
+	return f(pageURL)
 }
 
 func run(pageURL, server string, runs int, timeout time.Duration, execPath string, verbose bool) error {

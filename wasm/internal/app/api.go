@@ -23,20 +23,32 @@ const APIName = "auroraLab"
 //
 //	run(console, text)   submit input as if typed: {ok: true} or
 //	                     {ok: false, error, line, col} for a parse error
-//	                     (nothing is queued then)
+//	                     (nothing is queued then); console "page" is the
+//	                     one the page's controls use
 //	snapshot(noteSince)  the model's snapshot as a plain object; notes made
 //	                     after the first noteSince of them (default: all kept)
-//	outputs(since)       {outputs: [...], next}: outputs after the first since
+//	outputs(since)       {outputs: [...], next}: outputs after the first since,
+//	                     only those the page has shown (a committed flush
+//	                     covers them)
 //	log()                the command log: [{e, t, c, s}, ...]
+//	links()              the links with a fault: [{a, b, cut, latency, loss}]
+//	checks()             the invariant checkers' verdicts: [{name, ok,
+//	                     checks, violations, first, at}]
 //	complete(text)       whether Enter would run text
 //	pause(), play()      stop and start simulated time
 //	step()               pause and process exactly one event: whether there was one
 //	speed(i)             select speed i (see speeds); returns {index, label, ns}
 //	speeds               the speeds: [{label, ns}], ns of simulated time per second
 //	status()             {playing, now, events, storage: {durable, name, entries,
-//	                     flushes, error}, problem}
+//	                     flushes, error, released, writer, checkpoint}, problem,
+//	                     restored}
+//	perf()               the recent frames and flushes: {frames: [{interval,
+//	                     sim, total, events}], flushes: [{ms, records}]}
+//	perfReset()          forget them
 //	flush()              promise: save now; resolves with the saved entry count
 //	reset()              promise: new default cluster, saved state cleared
+//	takeOver()           ask the tab that saves this lab to hand over, then
+//	                     reload (a tab that does not save it)
 //	ready                promise resolved (with the API) once the page has
 //	                     rendered; data-state="ready" on <html> says the same
 func (a *App) Expose() error {
@@ -73,6 +85,17 @@ func (a *App) Expose() error {
 		"status": a.jsStatus,
 		"flush":  a.jsFlush,
 		"reset":  a.jsReset,
+		"links":  func([]js.Value) any { return toJS(nonNil(a.lab.Links())) },
+		"checks": func([]js.Value) any { return toJS(a.watch.Reports()) },
+		"perf":   a.jsPerf,
+		"perfReset": func([]js.Value) any {
+			a.perf.frames = nil
+			a.pers.mu.Lock()
+			a.pers.status.Times, a.pers.status.Records = nil, nil
+			a.pers.mu.Unlock()
+			return nil
+		},
+		"takeOver": func([]js.Value) any { a.TakeOver(); return nil },
 	}
 	for name, fn := range fns {
 		api.Set(name, dom.Func(APIName+"."+name, fn))
@@ -145,6 +168,11 @@ func (a *App) jsOutputs(args []js.Value) any {
 		since = uint64(args[0].Float())
 	}
 	outs, next := a.lab.Outputs(min(since, a.outNextMax()))
+	if released := a.pers.Status().Released; released < next {
+		first := next - uint64(len(outs))
+		n := int(max(int64(released)-int64(first), 0))
+		outs, next = outs[:n], first+uint64(n)
+	}
 	return toJS(struct {
 		Outputs []engine.Output `json:"outputs"`
 		Next    uint64          `json:"next"`
@@ -164,15 +192,28 @@ func (a *App) jsStatus([]js.Value) any {
 	if st.Err != nil {
 		errText = st.Err.Error()
 	}
+	cp := map[string]any(nil)
+	if c := st.Checkpoint; c != nil {
+		cp = map[string]any{"at": float64(c.Mark.At), "events": float64(c.Mark.Events), "entries": c.Mark.Entries,
+			"segments": c.Stats.Segments, "records": c.Stats.Records, "pages": c.Stats.Pages, "bytes": c.Stats.Bytes}
+	}
+	_, outs := a.lab.Outputs(0)
 	return map[string]any{
 		"playing": a.playing,
 		"now":     float64(a.lab.Now()),
 		"events":  float64(a.lab.Events()),
+		"outputs": float64(outs),
 		"storage": map[string]any{
 			"durable": st.Durable, "name": st.Name, "entries": st.Entries,
-			"flushes": st.Flushes, "error": errText,
+			"flushes": st.Flushes, "error": errText, "released": float64(st.Released),
+			"writer": a.lockState == lockHeld || a.lockState == lockNone && st.Durable,
+			"lock":   []string{"none", "held", "other tab", "lost"}[a.lockState], "checkpoint": cp,
 		},
-		"problem": a.problem,
+		"problem":  a.problem,
+		"restored": a.restored,
+		"restoredAt": map[string]any{"at": float64(a.restoredAt.At), "events": float64(a.restoredAt.Events), "entries": a.restoredAt.Entries},
+		"verdict": map[string]any{"checked": a.verdict.Checked, "stored": a.verdict.Stored, "replayed": a.verdict.Replayed,
+			"at": float64(a.verdict.Mark.At), "records": a.verdict.Stats.Records, "pages": a.verdict.Stats.Pages, "segments": a.verdict.Stats.Segments},
 	}
 }
 
@@ -201,4 +242,29 @@ func (a *App) jsReset([]js.Value) any {
 		done(err)
 	}
 	return p
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func (a *App) jsPerf([]js.Value) any {
+	frames := make([]any, len(a.perf.frames))
+	for i, f := range a.perf.frames {
+		ph := map[string]any{}
+		for j, n := range phaseNames {
+			ph[n] = f.phases[j]
+		}
+		frames[i] = map[string]any{"interval": f.interval, "sim": f.sim, "save": f.save, "total": f.total, "events": f.events,
+			"phases": ph, "gcs": float64(f.gcs)}
+	}
+	st := a.pers.Status()
+	flushes := make([]any, len(st.Times))
+	for i := range st.Times {
+		flushes[i] = map[string]any{"ms": st.Times[i], "records": st.Records[i]}
+	}
+	return map[string]any{"frames": frames, "flushes": flushes}
 }

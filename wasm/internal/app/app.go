@@ -2,9 +2,9 @@
 
 // Package app is the Aurora Lab page: it boots the model (restoring the
 // saved session from IndexedDB, or starting the default cluster), draws it
-// once per animation frame, forwards what a person types to the engine,
-// drives simulated time, saves the session, and offers a small JavaScript
-// API on window.auroraLab.
+// once per animation frame, forwards what a person types or clicks to the
+// engine as console-language input, drives simulated time, saves the
+// session, and offers a small JavaScript API on window.auroraLab.
 //
 // It holds no model logic: every figure on the page comes from an engine
 // snapshot, and every change to the model is console input submitted to the
@@ -38,7 +38,15 @@ type Options struct {
 	// OpenStore opens the database; nil means store.Open. Tests use it to
 	// play a browser without IndexedDB.
 	OpenStore func(ctx context.Context, name string) (*store.Store, error)
+	// NoLock skips the Web Lock that keeps a second tab from writing the
+	// same database (tests that mount two pages in one document).
+	NoLock bool
 }
+
+// PageConsole is the console that the page's controls submit their
+// commands on: a click produces the same console-language text a person
+// would type, so it is in the command log and replays.
+const PageConsole = "page"
 
 // Speeds are the speeds offered, in simulated nanoseconds per wall-clock
 // second, from slow motion to fast-forward.
@@ -51,20 +59,36 @@ var Speeds = []struct {
 	{1e6, "1 ms"}, {2e6, "2 ms"}, {5e6, "5 ms"},
 	{10e6, "10 ms"}, {20e6, "20 ms"}, {50e6, "50 ms"},
 	{100e6, "100 ms"}, {200e6, "200 ms"}, {500e6, "500 ms"},
-	{1e9, "1 s"},
+	{1e9, "1 s"}, {2e9, "2 s"}, {5e9, "5 s"}, {10e9, "10 s"},
 }
 
 // DefaultSpeed is the index in Speeds the page starts at: slow enough to
 // watch a write travel to six segments and the acks come back.
 const DefaultSpeed = 6
 
-// simBudgetMS bounds the simulation's share of one animation frame, in
-// milliseconds of wall time; the rest is for rendering and the browser.
-const simBudgetMS = 6
+// The rendering budget of one animation frame.
+const (
+	// simBudgetMS bounds the simulation's share of one frame, in
+	// milliseconds of wall time; the rest is for rendering and the
+	// browser. When the model cannot keep up, simulated time lags.
+	simBudgetMS = 6
+	// maxEventsPerFrame bounds the events one frame processes, whatever
+	// the wall time says.
+	maxEventsPerFrame = 20000
+	// checkpointBudgetMS bounds the time a frame spends encoding the
+	// storage nodes' disks for a checkpoint.
+	checkpointBudgetMS = 2
+)
 
-// flushEveryMS is how often the session is saved while time runs, so the
-// simulated time reached survives a reload.
+// flushEveryMS is how often the session header is saved while time runs
+// and nothing else asks for a flush, so the simulated time reached
+// survives a reload.
 const flushEveryMS = 1000
+
+// checkpointEveryMS is the least wall time between two checkpoints of the
+// disks while time runs; a checkpoint that took long spaces the next out
+// (at most 2% of the wall time goes to them).
+const checkpointEveryMS = 5000
 
 // App is a mounted page.
 type App struct {
@@ -75,12 +99,24 @@ type App struct {
 
 	lab   *engine.Lab
 	start engine.Config // the configuration lab started with
+	watch *engine.Watcher
 
 	// Persistence: real is the IndexedDB store when it opened (even if
 	// its data could not be used), pers the writer of the store in use.
-	real    *store.Store
-	pers    *persister
-	problem string // why the page is not saving, or what went wrong loading
+	real       *store.Store
+	pers       *persister
+	persStop   context.CancelFunc
+	lock       *store.Lock
+	lockState  lockState
+	problem    string // why the page is not saving, or what went wrong loading
+	restored   string // what the restore found, for the status bar
+	verdict    session.Verdict
+	restoredAt engine.Mark // where the restore brought the model
+	cp         checkpointer
+	waiters    []func(error) // flush() calls waiting for the next flush
+	flushNow   bool
+	flushedAt  float64
+	takingOver bool
 
 	// Time.
 	playing   bool
@@ -90,30 +126,52 @@ type App struct {
 	behind    bool
 
 	// Rendering.
-	ui        *ui
-	topo      *view.Topology
-	vol       *view.Volume
-	events    *view.EventLog
-	consoles  map[string]*console
-	order     []string
-	outNext   uint64
-	noteNext  uint64
-	newNotes  bool // the cluster was replaced: notes start again
-	width     float64
-	measure   bool
-	flushedAt float64
-	savedNow  engine.Time
-	rendered  bool
-	frameErr  error
-	stopped   bool
-	next      *dom.Frame
-	drawn     drawnVersion
+	ui       *ui
+	topo     *view.Topology
+	vol      *view.Volume
+	events   *view.EventLog
+	checks   *view.Invariants
+	cmds     *view.CommandLog
+	consoles map[string]*console
+	order    []string
+	outNext  uint64
+	noteNext uint64
+	logShown int
+	pageIns  []pageInput
+	newNotes bool // the cluster was replaced: notes start again
+	width    float64
+	measure  bool
+	rendered bool
+	frameErr error
+	stopped  bool
+	next     *dom.Frame
+	drawn    drawnVersion
+	selPG    uint32
+	perf     perfLog
+	phases   [phCount]float64 // the last render's phases
 }
 
-// Mount boots the page inside root: it opens the store, restores the saved
-// session or starts the default cluster, and draws the first frame. It
-// blocks on IndexedDB, so call it from main or a test, never from a DOM
-// callback. Call Start to set time running.
+// pageInput is a command the controls submitted, waiting for its output
+// in the command log.
+type pageInput struct {
+	text string
+	n    int // index in the command log
+}
+
+// lockState says whether this tab may write the database.
+type lockState int
+
+const (
+	lockNone  lockState = iota // no Web Locks, or memory only: nothing to guard
+	lockHeld                   // this tab writes
+	lockOther                  // another tab writes; this one runs in memory
+	lockLost                   // another tab took over
+)
+
+// Mount boots the page inside root: it takes the database's lock, opens
+// the store, restores the saved session or starts the default cluster, and
+// draws the first frame. It blocks on IndexedDB, so call it from main or a
+// test, never from a DOM callback. Call Start to set time running.
 func Mount(ctx context.Context, root dom.Element, opts Options) (*App, error) {
 	doc, err := dom.Doc()
 	if err != nil {
@@ -123,17 +181,30 @@ func Mount(ctx context.Context, root dom.Element, opts Options) (*App, error) {
 		opts.DB = "aurora-lab"
 	}
 	a := &App{opts: opts, doc: doc, root: root, ctx: ctx, speed: DefaultSpeed, playing: !opts.Paused,
-		consoles: map[string]*console{}, measure: true}
+		consoles: map[string]*console{}, measure: true, watch: engine.NewWatcher()}
 
-	st, saved, found := a.openStore(ctx)
+	_ = dom.Mark("aurora:load-start")
+	st, saved, found, cp, stored := a.openStore(ctx)
 	if found {
-		lab, err := session.Restore(saved)
-		if err != nil {
-			a.problem = fmt.Sprintf("The session saved in this browser could not be replayed (%v). A new cluster runs in memory; the saved data is left as it was until you reset.", err)
-			st = store.Memory(opts.DB)
-			found = false
-		} else {
-			a.lab, a.start = lab, saved.Config
+		_ = dom.Mark("aurora:restore-start")
+		lab, v, err := session.RestoreChecked(saved, cp, stored)
+		_ = dom.Mark("aurora:restore-end")
+		switch {
+		case err != nil:
+			a.problem = fmt.Sprintf("The session saved in this browser could not be replayed (%v). A new cluster runs in memory; the saved data, the disks included, is left as it was until you reset.", err)
+			if cp != nil {
+				a.problem += fmt.Sprintf(" The saved disks hold %d nodes, %d segments, %d log records and %d pages as of t = %v.",
+					cp.Stats.Nodes, cp.Stats.Segments, cp.Stats.Records, cp.Stats.Pages, cp.Mark.At)
+			}
+			st, found, stored = store.Memory(opts.DB), false, nil
+			a.real = nil
+		default:
+			a.lab, a.start, a.verdict = lab, saved.Config, v
+			a.restoredAt = engine.MarkOf(lab)
+			a.restored = restoreText(len(saved.Log), saved.Now, v)
+			if v.Checked && (!v.Stored || !v.Replayed) {
+				a.problem = a.restored
+			}
 		}
 	}
 	if a.lab == nil {
@@ -144,12 +215,21 @@ func Mount(ctx context.Context, root dom.Element, opts Options) (*App, error) {
 		}
 		a.lab, a.start = lab, cfg
 	}
+	for i, e := range a.lab.Log() {
+		if e.Console == PageConsole {
+			a.pageIns = append(a.pageIns, pageInput{text: e.Text, n: i})
+		}
+	}
+	a.pageIns = a.pageIns[max(len(a.pageIns)-view.MaxCommands, 0):]
 	entries := 0
 	if found {
 		entries = len(saved.Log)
 	}
-	a.pers = newPersister(session.NewSaver(st, entries))
-	go a.pers.run(ctx)
+	a.startPersister(session.NewSaver(st, entries), stored)
+	if found && cp != nil && st.Durable() {
+		a.pers.status.Checkpoint = cp
+	}
+	a.watch.Observe(a.lab)
 
 	if err := a.build(); err != nil {
 		return nil, err
@@ -158,36 +238,138 @@ func Mount(ctx context.Context, root dom.Element, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.rendered = true
+	a.watchLock()
 	return a, nil
 }
 
-// openStore opens IndexedDB and loads the saved session. It returns the
-// store to save to: IndexedDB when it opened and its data loaded, memory
-// otherwise, with a.problem saying why.
-func (a *App) openStore(ctx context.Context) (*store.Store, session.State, bool) {
+// restoreText says what a restore found.
+func restoreText(entries int, now engine.Time, v session.Verdict) string {
+	s := fmt.Sprintf("Restored by replaying %d input%s to t = %v", entries, plural(entries), now)
+	switch {
+	case !v.Checked:
+		return s + "."
+	case !v.Stored:
+		return s + fmt.Sprintf(". ✕ The disks saved at t = %v fail their checksum (a piece is missing or changed); the replayed cluster runs and the next checkpoint replaces them.", v.Mark.At)
+	case !v.Replayed:
+		return s + fmt.Sprintf(". ✕ The replay differs from the disks saved at t = %v: this version of Aurora Lab computes differently from the one that saved them. The replayed cluster runs; the next checkpoint replaces the saved disks.", v.Mark.At)
+	}
+	return s + fmt.Sprintf("; ✓ the replayed disks match the saved ones at t = %v (%d segments, %d log records, %d pages).",
+		v.Mark.At, v.Stats.Segments, v.Stats.Records, v.Stats.Pages)
+}
+
+// startPersister makes sv's store the one the page saves to.
+func (a *App) startPersister(sv *session.Saver, written map[string]uint64) {
+	if a.persStop != nil {
+		a.persStop()
+	}
+	ctx, cancel := context.WithCancel(a.ctx)
+	a.persStop = cancel
+	p := newPersister(sv, written)
+	_, outs := a.lab.Outputs(0)
+	p.status.Released = outs // what was restored is durable already
+	a.pers = p
+	a.cp = checkpointer{}
+	go p.run(ctx)
+}
+
+// openStore takes the lock and opens IndexedDB, loading the saved session.
+// It returns the store to save to: IndexedDB when it opened, its data
+// loaded and this tab holds the lock; memory otherwise, with a.problem
+// saying why.
+func (a *App) openStore(ctx context.Context) (st *store.Store, saved session.State, found bool, cp *session.Checkpoint, stored map[string]uint64) {
 	if a.opts.Memory {
-		return store.Memory(a.opts.DB), session.State{}, false
+		return store.Memory(a.opts.DB), session.State{}, false, nil, nil
+	}
+	if !a.opts.NoLock {
+		lock, err := store.AcquireLock(ctx, a.opts.DB, store.IfAvailable)
+		if lock == nil && err == nil && tookOver() {
+			// This tab just took over: the lock is on its way back.
+			wctx, cancel := context.WithTimeout(ctx, handoverTimeout)
+			lock, err = store.AcquireLock(wctx, a.opts.DB, store.Wait)
+			cancel()
+			if errors.Is(err, context.DeadlineExceeded) {
+				err = nil
+			}
+		}
+		switch {
+		case errors.Is(err, store.ErrNoLocks):
+			a.lockState = lockNone
+		case err != nil:
+			a.problem = fmt.Sprintf("Not saving: the page could not ask for the database's lock (%v). The model runs in memory.", err)
+			return store.Memory(a.opts.DB), session.State{}, false, nil, nil
+		case lock == nil:
+			a.lockState = lockOther
+		default:
+			a.lock, a.lockState = lock, lockHeld
+		}
 	}
 	open := a.opts.OpenStore
 	if open == nil {
 		open = store.Open
 	}
-	st, err := open(ctx, a.opts.DB)
+	real, err := open(ctx, a.opts.DB)
 	if err != nil {
 		a.problem = fmt.Sprintf("Not saving: %v. The model runs in memory; a reload starts it again.", err)
-		return store.Memory(a.opts.DB), session.State{}, false
+		return store.Memory(a.opts.DB), session.State{}, false, nil, nil
 	}
-	a.real = st
-	saved, found, err := session.Load(ctx, st)
+	saved, found, err = session.Load(ctx, real)
+	if err == nil && found {
+		var c session.Checkpoint
+		var ok bool
+		if c, ok, err = session.LoadCheckpoint(ctx, real); ok && err == nil {
+			cp = &c
+			stored, err = session.ScanDisks(ctx, real)
+		}
+	}
 	switch {
 	case errors.Is(err, store.ErrCorrupt):
 		a.problem = fmt.Sprintf("The state saved in this browser failed its checksum (%v). A new cluster runs in memory and the saved data is left untouched; Reset clears it and saving starts again.", err)
-		return store.Memory(a.opts.DB), session.State{}, false
+		a.real = real
+		return store.Memory(a.opts.DB), session.State{}, false, nil, nil
 	case err != nil:
 		a.problem = fmt.Sprintf("The state saved in this browser could not be read (%v). A new cluster runs in memory and the saved data is left untouched; Reset clears it and saving starts again.", err)
-		return store.Memory(a.opts.DB), session.State{}, false
+		a.real = real
+		return store.Memory(a.opts.DB), session.State{}, false, nil, nil
 	}
-	return st, saved, found
+	if a.lockState == lockOther {
+		// Show what the other tab saved, but never write it.
+		real.Close()
+		return store.Memory(a.opts.DB), saved, found, nil, nil
+	}
+	a.real = real
+	return real, saved, found, cp, stored
+}
+
+// otherTabText is what a tab that does not hold the lock says.
+const otherTabText = "This lab is open in another tab, which saves it. This tab shows what was saved when it opened and runs in memory: nothing done here is saved."
+
+// watchLock follows the lock: when another tab takes it, this tab stops
+// saving and says so. It also answers another tab's request to take over.
+func (a *App) watchLock() {
+	switch a.lockState {
+	case lockOther:
+		a.problem = otherTabText
+	case lockHeld:
+		lost := a.lock.Lost()
+		go func() {
+			<-lost
+			a.loseLock()
+		}()
+	}
+	a.listenHandover()
+}
+
+// loseLock switches to memory after another tab took the lock.
+func (a *App) loseLock() {
+	if a.lockState != lockHeld {
+		return
+	}
+	a.lockState = lockLost
+	a.pers.Stop(func(error) {})
+	a.startPersister(session.NewSaver(store.Memory(a.opts.DB), len(a.lab.Log())), nil)
+	a.real = nil
+	a.problem = "Another tab took over saving this lab. This tab goes on in memory: nothing done here is saved any more."
+	a.announce(a.problem)
 }
 
 // Lab returns the running model. Use it only on the event loop (DOM
@@ -213,24 +395,68 @@ func (a *App) Stop() {
 	a.next.Cancel()
 }
 
-// capture returns the session to save now.
-func (a *App) capture() session.State { return session.Capture(a.start, a.lab) }
+// capture returns the flush of the session as it is now.
+func (a *App) capture() *flushJob {
+	_, outs := a.lab.Outputs(0)
+	return &flushJob{state: session.Capture(a.start, a.lab), outputs: outs}
+}
 
-// flush asks for the session to be saved; done (optional) hears the outcome.
+// flush asks for the session to be saved by the next frame's flush; done
+// (optional) hears the outcome.
 func (a *App) flush(done func(error)) {
-	a.savedNow = a.lab.Now()
+	a.flushNow = true
+	if done != nil {
+		a.waiters = append(a.waiters, done)
+	}
+}
+
+// flushAtOnce queues a flush now, even while another runs: for pagehide,
+// when no frame may come.
+func (a *App) flushAtOnce() {
 	a.flushedAt = dom.Now()
-	a.pers.Flush(a.capture(), done)
+	a.pers.Flush(a.capture(), nil)
+}
+
+// maybeFlush starts this frame's flush when one is due and none runs: at
+// most one IndexedDB transaction per animation frame.
+func (a *App) maybeFlush(ms float64) {
+	st := a.pers.Status()
+	if st.Busy {
+		return
+	}
+	_, outs := a.lab.Outputs(0)
+	moved := a.lab.Now() != st.Saved.At || a.lab.Events() != st.Saved.Events
+	due := a.flushNow || len(a.lab.Log()) > st.Entries || outs > st.Released || a.cp.ready != nil ||
+		(moved && ms-a.flushedAt >= flushEveryMS)
+	if !due {
+		return
+	}
+	f := a.capture()
+	f.cp, a.cp.ready = a.cp.ready, nil
+	waiters := a.waiters
+	a.waiters, a.flushNow, a.flushedAt = nil, false, ms
+	a.pers.Flush(f, func(err error) {
+		for _, w := range waiters {
+			w(err)
+		}
+	})
 }
 
 // Submit runs console input as if typed on console name. A parse error is
-// returned (*engine.ParseError) and nothing is queued.
+// returned (*engine.ParseError) and nothing is queued. The next frame
+// saves it.
 func (a *App) Submit(name, text string) error {
 	if err := a.lab.Submit(name, text); err != nil {
 		return err
 	}
-	a.console(name).remember(text)
-	a.flush(nil)
+	if name == PageConsole {
+		a.pageIns = append(a.pageIns, pageInput{text: text, n: len(a.lab.Log()) - 1})
+		if len(a.pageIns) > view.MaxCommands {
+			a.pageIns = a.pageIns[1:]
+		}
+	} else {
+		a.console(name).remember(text)
+	}
 	return nil
 }
 
@@ -244,23 +470,39 @@ func (a *App) Reset(done func(error)) error {
 		return err
 	}
 	a.lab, a.start = lab, cfg
-	a.outNext, a.noteNext, a.carry, a.behind = 0, 0, 0, false
+	a.watch = engine.NewWatcher()
+	a.watch.Observe(lab)
+	a.outNext, a.noteNext, a.carry, a.behind, a.logShown, a.pageIns = 0, 0, 0, false, 0, nil
 	for _, name := range a.order {
 		a.consoles[name].clear()
 	}
-	if err := a.events.Clear(); err != nil {
+	if err := errors.Join(a.events.Clear(), a.cmds.Clear()); err != nil {
 		return err
 	}
-	target := a.real
-	if target == nil {
-		target = store.Memory(a.opts.DB)
-	}
-	a.problem = ""
-	if a.real == nil {
+	a.restored = ""
+	a.cp = checkpointer{}
+	switch {
+	case a.lockState == lockOther || a.lockState == lockLost:
+		// Not this tab's database: start again in memory only.
+		a.startPersister(session.NewSaver(store.Memory(a.opts.DB), 0), nil)
+		a.announce("Reset: a new default cluster, in memory (another tab saves this lab).")
+		if done != nil {
+			done(nil)
+		}
+		return a.render()
+	case a.real == nil:
 		a.problem = "Not saving: IndexedDB is not available here. The model runs in memory; a reload starts it again."
+		if a.opts.Memory {
+			a.problem = ""
+		}
+		a.startPersister(session.NewSaver(store.Memory(a.opts.DB), 0), nil)
+		a.pers.Flush(a.capture(), done)
+	default:
+		a.problem = ""
+		a.pers.resetReleased()
+		a.pers.Reset(a.real, a.capture(), done)
 	}
-	a.savedNow, a.flushedAt = 0, dom.Now()
-	a.pers.Reset(target, a.capture(), done)
+	a.flushedAt = dom.Now()
 	a.announce("Reset: a new default cluster. The saved state was cleared.")
 	return a.render()
 }
@@ -272,13 +514,24 @@ func (a *App) Pause() { a.playing = false; a.flush(nil) }
 // Playing reports whether time runs.
 func (a *App) Playing() bool { return a.playing }
 
-// Step pauses and processes exactly one event (or console wake-up), and
-// reports whether there was one.
+// Step pauses and processes exactly one event of the cluster, and reports
+// whether there was one. Console wake-ups on the way (a \run ending) are
+// not events: they happen as they come, without counting as the step.
 func (a *App) Step() bool {
 	a.playing = false
-	ok := a.lab.Step()
+	before := a.lab.Events()
+	gen := a.lab.Generation()
+	for range 10000 {
+		if !a.lab.Step() {
+			break
+		}
+		if a.lab.Events() != before || a.lab.Generation() != gen {
+			break
+		}
+	}
+	a.watch.Observe(a.lab)
 	a.flush(nil)
-	return ok
+	return a.lab.Events() != before
 }
 
 // SetSpeed selects Speeds[i].
@@ -291,9 +544,10 @@ func (a *App) SetSpeed(i int) {
 func (a *App) Speed() int { return a.speed }
 
 // advance moves simulated time on by dtMS of wall time at the current
-// speed, spending at most simBudgetMS of wall time on it. When the model
-// cannot keep up, time lags rather than the page stalling.
-func (a *App) advance(dtMS float64) {
+// speed, spending at most simBudgetMS of wall time and maxEventsPerFrame
+// events on it, and checking the invariants after every event. When the
+// model cannot keep up, time lags rather than the page stalling.
+func (a *App) advance(dtMS float64) int {
 	want := Speeds[a.speed].NS*dtMS/1000 + a.carry
 	d := engine.Time(want)
 	a.carry = want - float64(d)
@@ -302,32 +556,41 @@ func (a *App) advance(dtMS float64) {
 	for i := 1; ; i++ {
 		if a.lab.NextAt() > target {
 			a.lab.RunUntil(target)
+			a.watch.Observe(a.lab)
 			a.behind = false
-			return
+			return i - 1
 		}
 		a.lab.Step()
-		if i%64 == 0 && dom.Now() > deadline {
+		a.watch.Observe(a.lab)
+		if i >= maxEventsPerFrame || (i%8 == 0 && dom.Now() > deadline) {
 			a.behind, a.carry = true, 0
-			return
+			return i
 		}
 	}
 }
 
-// frame is one animation frame: time, outputs, one batch of DOM updates,
-// and the periodic flush.
+// frame is one animation frame: time, the checkpoint's share, the flush,
+// and one batch of DOM updates.
 func (a *App) frame(ms float64) {
 	if a.stopped {
 		return
 	}
+	t0 := dom.Now()
 	dt := ms - a.lastFrame
 	if a.lastFrame == 0 || dt < 0 {
 		dt = 0
 	}
 	a.lastFrame = ms
 	dt = min(dt, 100) // a background tab comes back without a jump
+	events := 0
 	if a.playing {
-		a.advance(dt)
+		events = a.advance(dt)
 	}
+	t1 := dom.Now()
+	a.checkpointWork(ms)
+	a.maybeFlush(ms)
+	t2 := dom.Now()
+	a.phases = [phCount]float64{}
 	if v := a.version(); a.playing || v != a.drawn {
 		a.drawn = v
 		if err := a.render(); err != nil && a.frameErr == nil {
@@ -335,9 +598,8 @@ func (a *App) frame(ms float64) {
 			dom.OnPanic("rendering", err)
 		}
 	}
-	if a.playing && ms-a.flushedAt >= flushEveryMS && a.lab.Now() != a.savedNow {
-		a.flush(nil)
-	}
+	a.perf.add(frameSample{interval: dt, sim: t1 - t0, save: t2 - t1, total: dom.Now() - t0, events: events,
+		phases: a.phases, gcs: gcCount()})
 	var err error
 	if a.next, err = dom.AnimationFrame(a.frame); err != nil {
 		dom.OnPanic("requestAnimationFrame", err)
@@ -349,36 +611,70 @@ func (a *App) frame(ms float64) {
 type drawnVersion struct {
 	now             engine.Time
 	events, outputs uint64
+	released        uint64
 	notes           uint64
+	log             int
 	flushes         int
 	saveErr         error
 	busy, measure   bool
 	problem         string
 	playing, behind bool
 	speed           int
+	sel             uint32
+	gen             int
 }
 
 func (a *App) version() drawnVersion {
 	st := a.pers.Status()
 	_, outs := a.lab.Outputs(a.outNext)
 	return drawnVersion{
-		now: a.lab.Now(), events: a.lab.Events(), outputs: outs, notes: a.lab.NoteCount(),
-		flushes: st.Flushes, saveErr: st.Err, busy: st.Busy, measure: a.measure, problem: a.problem,
-		playing: a.playing, behind: a.behind, speed: a.speed,
+		now: a.lab.Now(), events: a.lab.Events(), outputs: outs, released: st.Released, notes: a.lab.NoteCount(),
+		log: len(a.lab.Log()), flushes: st.Flushes, saveErr: st.Err, busy: st.Busy, measure: a.measure, problem: a.problem,
+		playing: a.playing, behind: a.behind, speed: a.speed, sel: a.selPG, gen: a.lab.Generation(),
 	}
 }
 
+// Render phases, timed for auroraLab.perf().
+const (
+	phOutputs = iota
+	phSnapshot
+	phTopology
+	phVolume
+	phEvents
+	phChecks
+	phStatus
+	phCount
+)
+
+// phaseNames name the render phases in auroraLab.perf().
+var phaseNames = [phCount]string{"outputs", "snapshot", "topology", "volume", "events", "checks", "status"}
+
 // render draws the model as it is now.
 func (a *App) render() error {
+	var ph [phCount]float64
+	t := dom.Now()
+	lap := func(i int) {
+		now := dom.Now()
+		ph[i] += now - t
+		t = now
+	}
+	defer func() { a.phases = ph }()
 	if a.measure {
 		if w, err := a.ui.topoHost.PropFloat("clientWidth"); err == nil && w > 0 {
 			a.width = w
 		}
+		if w, err := a.ui.volHost.PropFloat("clientWidth"); err == nil && w > 0 {
+			a.vol.SetWidth(w - 4)
+		}
 		a.measure = false
+	}
+	if err := a.takeLog(); err != nil {
+		return err
 	}
 	if err := a.takeOutputs(); err != nil {
 		return err
 	}
+	lap(phOutputs)
 	since := a.noteNext
 	if a.newNotes || since > a.lab.NoteCount() {
 		since = 0
@@ -391,30 +687,98 @@ func (a *App) render() error {
 	}
 	s := a.lab.SnapshotSince(since)
 	a.noteNext = s.NoteNext
-	if err := a.topo.Render(&s, a.width); err != nil {
+	a.topo.Selected = a.selPG
+	a.vol.Selected = a.selPG
+	links := a.lab.Links()
+	lap(phSnapshot)
+	if err := a.topo.Render(&s, links, a.width); err != nil {
 		return err
 	}
+	lap(phTopology)
 	if err := a.vol.Render(&s); err != nil {
 		return err
 	}
+	lap(phVolume)
 	if err := a.events.Add(s.Notes); err != nil {
 		return err
 	}
+	lap(phEvents)
+	if err := a.checks.Render(a.watch.Reports(), a.watch.Acked()); err != nil {
+		return err
+	}
+	lap(phChecks)
 	if err := a.renderConsoles(&s); err != nil {
 		return err
 	}
-	return a.ui.renderStatus(a, &s)
+	a.ui.renderFaults(a, &s)
+	err := a.ui.renderStatus(a, &s)
+	lap(phStatus)
+	return err
 }
 
-// takeOutputs routes new outputs to their consoles.
+// takeLog shows the command log's new entries.
+func (a *App) takeLog() error {
+	log := a.lab.Log()
+	if a.logShown > len(log) {
+		a.logShown = 0
+	}
+	if len(log)-a.logShown > view.MaxCommands { // a restore: only the newest are shown
+		a.cmds.Skip(len(log) - view.MaxCommands - a.logShown)
+		a.logShown = len(log) - view.MaxCommands
+	}
+	for ; a.logShown < len(log); a.logShown++ {
+		if err := a.cmds.Add(log[a.logShown]); err != nil {
+			return err
+		}
+	}
+	return a.cmds.Flush()
+}
+
+// takeOutputs routes new outputs to their consoles, but only those a
+// committed flush covers: an acknowledgement is shown only once the flush
+// that makes it durable has committed.
 func (a *App) takeOutputs() error {
 	outs, next := a.lab.Outputs(a.outNext)
+	released := a.pers.Status().Released
+	first := next - uint64(len(outs))
+	if released < next {
+		n := int(max(int64(released)-int64(first), 0))
+		outs, next = outs[:n], first+uint64(n)
+	}
 	a.outNext = next
+	// A console shows its newest maxShown outputs: after a restore, skip
+	// what would be dropped at once.
+	per := map[string]int{}
+	for i := range outs {
+		per[outs[i].Console]++
+	}
 	var last string
 	for i := range outs {
 		o := &outs[i]
+		if per[o.Console] > maxShown && o.Console != PageConsole {
+			per[o.Console]--
+			continue
+		}
 		if o.Kind == engine.OutMeta && o.OK && strings.HasPrefix(strings.TrimSpace(o.Input), `\cluster`) {
 			a.newNotes = true
+		}
+		if o.Console == PageConsole {
+			text, failed := o.Text, o.Err != ""
+			if failed {
+				text = o.Err
+			}
+			for i, in := range a.pageIns {
+				if strings.Contains(in.text, o.Input) {
+					if err := a.cmds.Result(in.n, text, failed); err != nil {
+						return err
+					}
+					a.pageIns = append(a.pageIns[:i], a.pageIns[i+1:]...)
+					break
+				}
+			}
+			a.ui.lastAction(o.Input, text, failed)
+			last = "Done: " + o.Input + ": " + firstLine(text)
+			continue
 		}
 		if err := a.console(o.Console).add(o); err != nil {
 			return err
@@ -425,6 +789,11 @@ func (a *App) takeOutputs() error {
 		a.announce(last)
 	}
 	return nil
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
 }
 
 // announce tells screen readers something through the live region.
@@ -440,4 +809,74 @@ func (a *App) Failed(what string, v any) {
 	a.problem = fmt.Sprintf("Something went wrong in %s: %v. Reloading restores the saved state.", what, v)
 	a.announce(a.problem)
 	js.Global().Get("console").Call("error", "aurora-lab: "+what+": "+fmt.Sprint(v))
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+// checkpointer encodes the storage nodes' disks a few pieces per frame,
+// from a snapshot taken at one moment, and hands the pieces that changed
+// to the next flush.
+type checkpointer struct {
+	snap    *engine.DiskSnapshot
+	base    map[string]uint64 // what the store held when the snapshot began
+	sums    map[string]uint64
+	puts    []engine.DiskRecord
+	ready   *cpWrite
+	startMS float64
+	costMS  float64 // wall time the last checkpoint spent encoding
+	last    engine.Mark
+	have    bool
+}
+
+// checkpointWork starts a checkpoint when one is due, and encodes a frame's
+// share of it.
+func (a *App) checkpointWork(ms float64) {
+	c := &a.cp
+	st := a.pers.Status()
+	if !st.Durable || c.ready != nil {
+		return
+	}
+	if c.snap == nil {
+		mark := engine.MarkOf(a.lab)
+		if c.have && mark == c.last {
+			return
+		}
+		if st.Checkpoint != nil && st.Checkpoint.Mark == mark {
+			c.last, c.have = mark, true
+			return
+		}
+		interval := max(checkpointEveryMS, 50*c.costMS)
+		if a.playing && c.have && ms-c.startMS < interval {
+			return
+		}
+		if !c.have {
+			c.have, c.startMS = true, ms // the first one waits a full interval
+			if a.playing {
+				return
+			}
+		}
+		c.snap, c.base, c.costMS = a.lab.DiskSnapshot(), a.pers.Written(), 0
+		c.sums, c.puts, c.startMS = map[string]uint64{}, nil, ms
+	}
+	t0 := dom.Now()
+	for dom.Now()-t0 < checkpointBudgetMS {
+		r, ok := c.snap.Next()
+		if !ok {
+			w := &cpWrite{puts: c.puts, sums: c.sums}
+			for k := range c.base {
+				if _, ok := c.sums[k]; !ok {
+					w.deletes = append(w.deletes, k)
+				}
+			}
+			w.header = session.Checkpoint{Mark: c.snap.Mark, Digest: session.Digest(c.sums), Stats: c.snap.Stats()}
+			c.ready, c.last, c.snap, c.puts = w, c.snap.Mark, nil, nil
+			break
+		}
+		sum := engine.DiskSum(r.Data)
+		c.sums[r.Key] = sum
+		if old, ok := c.base[r.Key]; !ok || old != sum {
+			c.puts = append(c.puts, r)
+		}
+	}
+	c.costMS += dom.Now() - t0
 }

@@ -35,6 +35,8 @@ type console struct {
 	hpos     int    // position in history while browsing; len(history) when not
 	draft    string // what was typed before browsing history
 	hasError bool
+	pending  strings.Builder // outputs to show, as HTML
+	pendingN int
 }
 
 // console returns the panel of console name, creating it.
@@ -71,7 +73,12 @@ func (a *App) newConsole(name string) (*console, error) {
 
 	c.out = b.El("ol", "outputs", "")
 	b.Attr(c.out, "aria-label", "Output of "+name)
-	b.Attr(c.out, "tabindex", "0")
+	// The scroller keeps the newest output in view by itself (a
+	// column-reverse flex box starts at its end), with no scroll call.
+	scroller := b.El("div", "outputs-scroll", "")
+	b.Attr(scroller, "tabindex", "0")
+	b.Attr(scroller, "aria-label", "Outputs of "+name)
+	b.Add(scroller, c.out)
 
 	form := b.El("div", "console-input", "")
 	label := b.El("label", "visually-hidden", "Command or SQL for "+name)
@@ -92,7 +99,7 @@ func (a *App) newConsole(name string) (*console, error) {
 	c.err = b.El("p", "input-error", "")
 	b.Attr(c.err, "id", id+"-error")
 	b.Attr(c.err, "aria-live", "assertive")
-	b.Add(c.sec, head, c.out, form, c.err)
+	b.Add(c.sec, head, scroller, form, c.err)
 	b.Add(a.ui.consoles, c.sec)
 	if b.Err() != nil {
 		return c, b.Err()
@@ -250,19 +257,21 @@ func (c *console) showError(text string) {
 func (c *console) clear() {
 	_ = c.out.ReplaceChildren()
 	c.shown = 0
+	c.pending.Reset()
+	c.pendingN = 0
 	c.showError("")
 }
 
-// add shows one output.
+// add queues one output to show; flushDOM shows the queued ones with one
+// DOM call.
 func (c *console) add(o *engine.Output) error {
-	b := dom.NewBuilder(c.a.doc)
+	h := &c.pending
+	e := dom.Escape
 	failed := o.Err != "" || (o.Kind == engine.OutExpect && !o.OK)
 	class := "out k-" + string(o.Kind)
 	if failed {
 		class += " failed"
 	}
-	li := b.El("li", class, "")
-	b.Attr(li, "data-line", fmt.Sprint(o.Line))
 	prompt := c.name + "> "
 	if o.Kind == engine.OutSQL && o.Conn != "" {
 		prompt = o.Conn + "> "
@@ -271,42 +280,55 @@ func (c *console) add(o *engine.Output) error {
 	if o.Kind == engine.OutSQL {
 		input += ";"
 	}
-	in := b.El("pre", "in", "")
-	b.Add(in, b.El("span", "prompt", prompt), b.El("span", "", input))
-	at := b.El("span", "at", o.At.String())
-	b.Attr(at, "title", "simulated time when it finished")
-	b.Add(li, at, in)
+	fmt.Fprintf(h, `<li class="%s" data-line="%d"><span class="at" title="simulated time when it finished">%s</span><pre class="in"><span class="prompt">%s</span><span>%s</span></pre>`,
+		class, o.Line, e(o.At.String()), e(prompt), e(input))
 	switch {
 	case o.Kind == engine.OutExpect && o.OK:
-		b.Add(li, b.El("pre", "res ok", "✓ ok"))
+		h.WriteString(`<pre class="res ok">✓ ok</pre>`)
 	case failed:
 		msg := o.Err
 		// The item's position, unless the message gives a finer one.
 		where := fmt.Sprintf("✖ line %d, column %d: ", o.Line, o.Col)
-		if strings.Contains(msg, "line ") {
+		line, col, fine := errorAt(msg)
+		if fine {
 			where = "✖ "
 		}
-		e := b.El("pre", "res err", "")
-		b.Add(e, b.El("span", "err-where", where), b.El("span", "", msg))
-		b.Add(li, e)
-	case o.Text != "":
-		b.Add(li, b.El("pre", "res", o.Text))
-	case o.Result != "":
-		b.Add(li, b.El("pre", "res", o.Result))
-	}
-	b.Add(c.out, li)
-	c.shown++
-	for ; c.shown > maxShown; c.shown-- {
-		first, ok, err := c.out.FirstChild()
-		if err != nil || !ok {
-			break
+		fmt.Fprintf(h, `<pre class="res err"><span class="err-where">%s</span><span>%s</span>`, e(where), e(msg))
+		if src, caret, ok := caretAt(o, line, col); ok && fine {
+			fmt.Fprintf(h, `<span class="err-src">%s</span><span class="caret">%s</span>`, e("\n"+src+"\n"), e(caret))
 		}
-		_ = first.Remove()
+		h.WriteString(`</pre>`)
+	case o.Text != "":
+		if tbl, rest, ok := parseTable(o.Text); ok {
+			tableHTML(h, tbl)
+			if rest != "" {
+				fmt.Fprintf(h, `<pre class="res">%s</pre>`, e(rest))
+			}
+		} else {
+			fmt.Fprintf(h, `<pre class="res">%s</pre>`, e(o.Text))
+		}
+	case o.Result != "":
+		fmt.Fprintf(h, `<pre class="res">%s</pre>`, e(o.Result))
 	}
-	if b.Err() != nil {
-		return b.Err()
+	h.WriteString(`</li>`)
+	c.pendingN++
+	return nil
+}
+
+// flushDOM shows the queued outputs and drops the oldest beyond maxShown.
+func (c *console) flushDOM() error {
+	if c.pendingN == 0 {
+		return nil
 	}
-	return c.out.ScrollToEnd()
+	err := c.out.InsertHTML("beforeend", c.pending.String())
+	c.shown += c.pendingN
+	c.pending.Reset()
+	c.pendingN = 0
+	if c.shown > maxShown {
+		err = errors.Join(err, c.out.RemoveChildren(c.shown-maxShown, true))
+		c.shown = maxShown
+	}
+	return err
 }
 
 // summary is what the live region says about an output.
@@ -321,6 +343,134 @@ func summary(o *engine.Output) string {
 		return o.Console + ": " + first
 	}
 	return o.Console + ": done"
+}
+
+// errorAt reads "at line N, column M" in an error message.
+func errorAt(msg string) (line, col int, ok bool) {
+	i := strings.Index(msg, "at line ")
+	if i < 0 {
+		return 0, 0, false
+	}
+	if _, err := fmt.Sscanf(msg[i:], "at line %d, column %d", &line, &col); err != nil {
+		return 0, 0, false
+	}
+	return line, col, true
+}
+
+// caretAt returns the line of o's input that holds (line, col), counted
+// in the whole submitted text, and a caret under the column.
+func caretAt(o *engine.Output, line, col int) (src, caret string, ok bool) {
+	rel := line - o.Line
+	lines := strings.Split(o.Input, "\n")
+	if rel < 0 || rel >= len(lines) {
+		return "", "", false
+	}
+	c := col
+	if rel == 0 {
+		c = col - o.Col + 1
+	}
+	runes := []rune(lines[rel])
+	if c < 1 || c > len(runes)+1 {
+		return "", "", false
+	}
+	return string(runes), strings.Repeat(" ", c-1) + "^", true
+}
+
+// table is a result parsed from the engine's psql-style text.
+type table struct {
+	head []string
+	rows [][]string
+	num  []bool // right-aligned columns
+}
+
+// parseTable reads the psql-style table the engine prints for a result:
+// a header, a separator of dashes and pluses, rows, then "(N rows)" and
+// any further lines (returned as rest). The separator gives the column
+// boundaries exactly, so a value holding "|" cannot shift a column.
+// Anything else is not a table.
+func parseTable(text string) (t table, rest string, ok bool) {
+	lines := strings.Split(text, "\n")
+	if len(lines) < 3 {
+		return t, "", false
+	}
+	sep := []rune(lines[1])
+	if len(sep) == 0 || strings.Trim(lines[1], "-+") != "" || !strings.Contains(lines[1], "-") {
+		return t, "", false
+	}
+	var bounds []int // start of each column, then the end
+	bounds = append(bounds, 0)
+	for i, r := range sep {
+		if r == '+' {
+			bounds = append(bounds, i)
+		}
+	}
+	bounds = append(bounds, len(sep))
+	cells := func(line string) ([]string, bool) {
+		rs := []rune(line)
+		var out []string
+		for k := 0; k+1 < len(bounds); k++ {
+			from, to := bounds[k], bounds[k+1]
+			if k > 0 {
+				if from >= len(rs) || rs[from] != '|' {
+					return nil, false
+				}
+				from++
+			}
+			to = min(to, len(rs))
+			if from > to {
+				return nil, false
+			}
+			out = append(out, string(rs[from:to]))
+		}
+		return out, true
+	}
+	head, ok := cells(lines[0])
+	if !ok {
+		return t, "", false
+	}
+	for _, h := range head {
+		t.head = append(t.head, strings.TrimSpace(h))
+	}
+	t.num = make([]bool, len(head))
+	i := 2
+	for ; i < len(lines); i++ {
+		if strings.HasPrefix(lines[i], "(") {
+			break
+		}
+		row, ok := cells(lines[i])
+		if !ok {
+			return table{}, "", false
+		}
+		for k, c := range row {
+			if len(c) > 1 && c[0] == ' ' && c[1] == ' ' && strings.TrimSpace(c) != "" {
+				t.num[k] = true
+			}
+			row[k] = strings.TrimSpace(c)
+		}
+		t.rows = append(t.rows, row)
+	}
+	return t, strings.Join(lines[i:], "\n"), true
+}
+
+func tableHTML(h *strings.Builder, t table) {
+	e := dom.Escape
+	h.WriteString(`<div class="res-table"><table class="result"><thead><tr>`)
+	for _, c := range t.head {
+		fmt.Fprintf(h, `<th scope="col">%s</th>`, e(c))
+	}
+	h.WriteString(`</tr></thead><tbody>`)
+	for _, row := range t.rows {
+		h.WriteString(`<tr>`)
+		for k, c := range row {
+			if k < len(t.num) && t.num[k] {
+				fmt.Fprintf(h, `<td class="num">%s</td>`, e(c))
+			} else {
+				fmt.Fprintf(h, `<td>%s</td>`, e(c))
+			}
+		}
+		h.WriteString(`</tr>`)
+	}
+	h.WriteString(`</tbody></table></div>`)
 }
 
 // renderConsoles keeps a panel per instance and shows each console's
@@ -341,6 +491,9 @@ func (a *App) renderConsoles(s *engine.Snapshot) error {
 		wants[in.Name] = &want{text: in.Role + " · " + state}
 	}
 	for _, ci := range s.Consoles {
+		if ci.Name == PageConsole {
+			continue
+		}
 		w := wants[ci.Name]
 		if w == nil {
 			w = &want{text: "console"}
@@ -355,6 +508,13 @@ func (a *App) renderConsoles(s *engine.Snapshot) error {
 	for _, name := range names {
 		w := wants[name]
 		a.console(name).setSub(w.text, w.busy)
+	}
+	var errs []error
+	for _, name := range a.order {
+		errs = append(errs, a.consoles[name].flushDOM())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	for _, name := range a.order {
 		if wants[name] == nil { // its instance left with a \cluster

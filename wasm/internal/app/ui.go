@@ -5,7 +5,9 @@ package app
 import (
 	"errors"
 	"fmt"
+	"runtime/metrics"
 	"strconv"
+	"strings"
 
 	"aurora-lab/engine"
 	"aurora-lab/wasm/internal/dom"
@@ -19,16 +21,23 @@ type ui struct {
 	speed, speedOut   dom.Element
 	dialog            dom.Element
 	banner            dom.Element
+	bannerText        dom.Element
+	takeOver          dom.Element
 	clock, events     dom.Element
 	flight, runState  dom.Element
-	saved             dom.Element
+	saved, restored   dom.Element
 	topoHost          dom.Element
+	volHost           dom.Element
 	consoles          dom.Element
 	live              dom.Element
+	action            dom.Element
+	menu              *menu
+	faults            *faultBar
 
 	last struct {
-		banner, clock, events, flight, runState, saved, play string
-		speed                                                int
+		banner, clock, events, flight, runState, saved, restored, play string
+		speed                                                          int
+		takeOver                                                       bool
 	}
 }
 
@@ -68,8 +77,13 @@ func (a *App) build() error {
 	b.Add(controls, u.play, u.step, speed, u.reset)
 	b.Add(top, brand, controls)
 
-	u.banner = b.El("p", "banner", "")
+	u.banner = b.El("div", "banner", "")
 	b.Attr(u.banner, "role", "alert")
+	u.bannerText = b.El("span", "", "")
+	u.takeOver = b.El("button", "take-over", "Take over saving here")
+	b.Attr(u.takeOver, "type", "button")
+	b.Keep(u.takeOver.SetProp("hidden", true))
+	b.Add(u.banner, u.bannerText, u.takeOver)
 	b.Keep(u.banner.SetProp("hidden", true))
 
 	status := b.El("div", "statusbar", "")
@@ -80,29 +94,41 @@ func (a *App) build() error {
 	u.runState = b.El("span", "run-state", "")
 	u.saved = b.El("span", "saved", "")
 	b.Add(status, u.clock, u.events, u.flight, u.runState, u.saved)
+	u.restored = b.El("p", "restored", "")
 
 	grid := b.El("main", "grid", "")
 	topoPanel, topoBody := panel(b, "topology", "Cluster")
 	u.topoHost = b.El("div", "topo-host", "")
-	b.Add(topoBody, u.topoHost, legend(b))
-	volPanel, volHost := panel(b, "volume", "Volume")
+	u.faults = newFaultBar(b)
+	u.action = b.El("p", "last-action", "")
+	b.Attr(u.action, "aria-live", "polite")
+	b.Add(topoBody, u.faults.el, u.action, u.topoHost, legend(b))
+	volPanel, volHost := panel(b, "volume", "Volume and protection groups")
+	u.volHost = volHost
 	conPanel, conBody := panel(b, "consoles", "Consoles")
 	u.consoles = b.El("div", "console-list", "")
-	hint := b.El("p", "hint", "Each console runs SQL on its instance, and meta-commands (\\? lists them). Enter runs a complete input; Shift+Enter adds a line; ↑ and ↓ recall earlier inputs.")
+	hint := b.El("p", "hint", "Each console runs SQL on its instance, and meta-commands (\\? lists them). Enter runs a complete input; Shift+Enter adds a line; ↑ and ↓ recall earlier inputs. Results show once the flush that makes them durable in this browser has committed.")
 	b.Attr(hint, "id", "console-hint")
 	b.Add(conBody, hint, u.consoles)
+	checkPanel, checkHost := panel(b, "checks", "Invariants")
+	cmdPanel, cmdHost := panel(b, "commands", "Command log")
+	b.Add(cmdHost, b.El("p", "hint", "Every input, typed or clicked, in the console language: this log is what the page saves and replays."))
 	logPanel, logHost := panel(b, "log", "Event log")
-	b.Add(grid, topoPanel, conPanel, volPanel, logPanel)
+	b.Add(grid, topoPanel, conPanel, volPanel, checkPanel, cmdPanel, logPanel)
 
 	u.live = b.El("div", "visually-hidden", "")
 	b.Attr(u.live, "role", "status")
 	b.Attr(u.live, "aria-live", "polite")
 
 	u.dialog = resetDialog(b)
+	u.menu = newMenu(b)
 	if b.Err() != nil {
 		return b.Err()
 	}
-	if err := a.root.ReplaceChildren(top, u.banner, status, grid, u.live, u.dialog); err != nil {
+	if err := a.root.ReplaceChildren(top, u.banner, status, u.restored, grid, u.live, u.dialog); err != nil {
+		return err
+	}
+	if err := topoBody.Append(u.menu.el); err != nil {
 		return err
 	}
 
@@ -111,6 +137,13 @@ func (a *App) build() error {
 		return err
 	}
 	if a.vol, err = view.NewVolume(a.doc, volHost); err != nil {
+		return err
+	}
+	a.vol.OnSelect = func(pg uint32) { a.selPG = pg }
+	if a.checks, err = view.NewInvariants(a.doc, checkHost); err != nil {
+		return err
+	}
+	if a.cmds, err = view.NewCommandLog(a.doc, cmdHost); err != nil {
 		return err
 	}
 	if a.events, err = view.NewEventLog(a.doc, logHost); err != nil {
@@ -134,13 +167,14 @@ func panel(b *dom.Builder, key, title string) (section, body dom.Element) {
 	return section, body
 }
 
-// legend explains the message shapes and the states.
+// legend explains the message shapes, the segment marks and the states.
 func legend(b *dom.Builder) dom.Element {
 	l := b.El("ul", "legend", "")
 	b.Attr(l, "aria-label", "Legend")
 	for _, it := range []struct{ kind, text string }{
-		{"write", "redo records (write)"}, {"write-ack", "acknowledgement"},
-		{"gossip", "gossip"}, {"read", "read"}, {"log-stream", "log stream (to replicas and other writers)"},
+		{"write", "redo records"}, {"write-ack", "ack"}, {"write-reject", "refused"},
+		{"gossip", "gossip"}, {"read", "read"}, {"log-stream", "log stream, staging"},
+		{"heartbeat", "heartbeat"}, {"control", "control plane"},
 	} {
 		li := b.El("li", "", "")
 		svg := b.SVG("svg", "width", "16", "height", "16", "viewBox", "-8 -8 16 16", "aria-hidden", "true")
@@ -149,7 +183,8 @@ func legend(b *dom.Builder) dom.Element {
 		b.Add(li, svg, b.El("span", "", it.text))
 		b.Add(l, li)
 	}
-	b.Add(l, b.El("li", "", "✓ up · ✕ down"))
+	b.Add(l, b.El("li", "", "segments: solid = full, dashed = tail · ◔ filling · ⚠ corrupt · ◌ gap"))
+	b.Add(l, b.El("li", "", "✓ up · ✕ down · ✂ cut link"))
 	return l
 }
 
@@ -160,7 +195,7 @@ func resetDialog(b *dom.Builder) dom.Element {
 	b.Attr(form, "method", "dialog")
 	h := b.El("h2", "", "Reset the lab?")
 	b.Attr(h, "id", "reset-title")
-	p := b.El("p", "", "This replaces the cluster with a new default one and clears the state saved in this browser: the command log, the outputs and the simulated time. It cannot be undone.")
+	p := b.El("p", "", "This replaces the cluster with a new default one and clears the state saved in this browser: the command log, the outputs, the saved disks and the simulated time. It cannot be undone.")
 	buttons := b.El("div", "buttons", "")
 	cancel := b.El("button", "", "Cancel")
 	b.Attr(cancel, "value", "cancel")
@@ -192,7 +227,7 @@ func (a *App) listen() error {
 	})
 	on(u.step, "click", func(dom.Event) {
 		if a.Step() {
-			a.announce("Stepped one event, to " + a.lab.Now().String())
+			a.announce(fmt.Sprintf("Stepped one event: event %d, at %v", a.lab.Events(), a.lab.Now()))
 		} else {
 			a.announce("Nothing left to happen")
 		}
@@ -216,13 +251,15 @@ func (a *App) listen() error {
 		}
 		_ = u.reset.Focus()
 	})
+	on(u.takeOver, "click", func(dom.Event) { a.TakeOver() })
+	errs = append(errs, a.listenControls())
 	_, err := dom.Win().On("resize", func(dom.Event) { a.measure = true })
 	errs = append(errs, err)
-	_, err = dom.Win().On("pagehide", func(dom.Event) { a.flush(nil) })
+	_, err = dom.Win().On("pagehide", func(dom.Event) { a.flushAtOnce() })
 	errs = append(errs, err)
 	_, err = a.doc.On("visibilitychange", func(dom.Event) {
 		if a.doc.Hidden() {
-			a.flush(nil)
+			a.flushAtOnce()
 		}
 	})
 	errs = append(errs, err)
@@ -234,6 +271,17 @@ func setText(e dom.Element, last *string, s string) {
 		*last = s
 		_ = e.SetText(s)
 	}
+}
+
+// lastAction shows the outcome of the latest command the controls
+// submitted, near the controls.
+func (u *ui) lastAction(input, text string, failed bool) {
+	mark := "✓ "
+	if failed {
+		mark = "✕ "
+	}
+	_ = u.action.SetText(mark + strings.TrimSpace(input) + " → " + firstLine(text))
+	_ = u.action.SetClass("failed", failed)
 }
 
 // renderStatus shows time, counts and the saving state.
@@ -272,24 +320,48 @@ func (u *ui) renderStatus(a *App, s *engine.Snapshot) error {
 	}
 
 	st := a.pers.Status()
+	_, outs := a.lab.Outputs(0)
+	waiting := int64(outs) - int64(st.Released)
 	saved := ""
 	switch {
 	case st.Err != nil && errors.Is(st.Err, store.ErrQuota):
 		saved = "✖ not saved: the browser's storage is full (" + st.Err.Error() + ")"
 	case st.Err != nil:
 		saved = "✖ saving failed: " + st.Err.Error()
+	case a.lockState == lockOther || a.lockState == lockLost:
+		saved = "in memory only: another tab saves this lab"
 	case !st.Durable:
 		saved = "in memory only: not saved"
 	case st.Flushes == 0:
-		saved = "saved in this browser"
+		saved = "✓ saved in this browser"
 	default:
 		saved = fmt.Sprintf("✓ saved in this browser (%d input%s)", st.Entries, plural(st.Entries))
 	}
+	if waiting > 0 {
+		saved += fmt.Sprintf(" · %d result%s waiting for the disk", waiting, plural(int(waiting)))
+	}
+	if st.Checkpoint != nil {
+		saved += fmt.Sprintf(" · disks checkpointed at t = %v", st.Checkpoint.Mark.At)
+	}
 	setText(u.saved, &u.last.saved, saved)
-	if a.problem != u.last.banner {
-		u.last.banner = a.problem
-		_ = u.banner.SetText("⚠ " + a.problem)
-		_ = u.banner.SetProp("hidden", a.problem == "")
+	setText(u.restored, &u.last.restored, a.restored)
+	problem := a.problem
+	if st.Err != nil && problem == "" {
+		if errors.Is(st.Err, store.ErrQuota) {
+			problem = "Not saving: the browser's storage quota is exhausted. The model goes on in memory; what was saved before is kept. Free space (or Reset) and the next flush tries again."
+		} else {
+			problem = "Saving failed: " + st.Err.Error() + ". The model goes on in memory; the next flush tries again."
+		}
+	}
+	if problem != u.last.banner {
+		u.last.banner = problem
+		_ = u.bannerText.SetText("⚠ " + problem)
+		_ = u.banner.SetProp("hidden", problem == "")
+	}
+	take := (a.lockState == lockOther || a.lockState == lockLost) && !a.takingOver
+	if take != u.last.takeOver {
+		u.last.takeOver = take
+		_ = u.takeOver.SetProp("hidden", !take)
 	}
 	return nil
 }
@@ -299,4 +371,41 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// ---------------------------------------------------------------- perf
+
+// frameSample is what one animation frame cost.
+type frameSample struct {
+	interval float64 // wall ms since the previous frame
+	sim      float64 // wall ms spent advancing the model
+	save     float64 // wall ms spent on the checkpoint's share and the flush hand-off
+	total    float64 // wall ms of the frame's work (model, checkpoint, flush, DOM)
+	events   int
+	phases   [phCount]float64
+	gcs      uint64 // garbage collections so far
+}
+
+// gcCount reads how many garbage collections have run.
+func gcCount() uint64 {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
+// perfLog keeps the recent frames, for auroraLab.perf().
+type perfLog struct {
+	frames []frameSample
+}
+
+const maxFrames = 4000
+
+func (p *perfLog) add(f frameSample) {
+	if len(p.frames) >= maxFrames {
+		p.frames = append(p.frames[:0:0], p.frames[maxFrames/2:]...)
+	}
+	p.frames = append(p.frames, f)
 }

@@ -27,6 +27,7 @@ package dom
 import (
 	"errors"
 	"fmt"
+	"html"
 	"syscall/js"
 
 	"github.com/hack-pad/safejs"
@@ -378,3 +379,104 @@ func (e Element) ScrollToEnd() error {
 
 // Is reports whether e and o are the same element.
 func (e Element) Is(o Element) bool { return e.v.Equal(o.v) }
+
+// Box is an element's border box in CSS pixels, relative to the viewport
+// (getBoundingClientRect).
+type Box struct{ Left, Top, Width, Height float64 }
+
+// Rect returns e's border box.
+func (e Element) Rect() (Box, error) {
+	r, err := e.v.Call("getBoundingClientRect")
+	if err != nil {
+		return Box{}, err
+	}
+	var b Box
+	for _, f := range []struct {
+		name string
+		dst  *float64
+	}{{"left", &b.Left}, {"top", &b.Top}, {"width", &b.Width}, {"height", &b.Height}} {
+		v, err := r.Get(f.name)
+		if err != nil {
+			return Box{}, err
+		}
+		if *f.dst, err = v.Float(); err != nil {
+			return Box{}, err
+		}
+	}
+	return b, nil
+}
+
+// Contains reports whether o is e or inside it.
+func (e Element) Contains(o Element) bool {
+	if !e.Valid() || !o.Valid() {
+		return false
+	}
+	v, err := e.v.Call("contains", o.v)
+	if err != nil {
+		return false
+	}
+	b, _ := v.Bool()
+	return b
+}
+
+// Closest returns the nearest ancestor of e (or e itself) that matches a
+// CSS selector, and false when none does.
+func (e Element) Closest(selector string) (Element, bool) {
+	if !e.Valid() {
+		return Element{}, false
+	}
+	v, err := e.v.Call("closest", selector)
+	if err != nil {
+		return Element{}, false
+	}
+	c := Element{v: v}
+	return c, c.Valid()
+}
+
+// InsertHTML parses html and inserts it at position ("beforeend",
+// "afterbegin", ...): one call for many elements. Build html only with
+// Escape for every piece of text.
+func (e Element) InsertHTML(position, html string) error {
+	_, err := e.v.Call("insertAdjacentHTML", position, html)
+	return err
+}
+
+// RemoveChildren removes n child nodes of e, from the first (first true)
+// or from the last, with one Range: a few calls whatever n is.
+func (e Element) RemoveChildren(n int, first bool) error {
+	if n <= 0 {
+		return nil
+	}
+	count, err := e.v.Get("childNodes")
+	if err != nil {
+		return err
+	}
+	total, err := count.Length()
+	if err != nil {
+		return err
+	}
+	n = min(n, total)
+	doc, err := safejs.Global().Get("document")
+	if err != nil {
+		return err
+	}
+	r, err := doc.Call("createRange")
+	if err != nil {
+		return err
+	}
+	from, to := 0, n
+	if !first {
+		from, to = total-n, total
+	}
+	if _, err := r.Call("setStart", e.v, from); err != nil {
+		return err
+	}
+	if _, err := r.Call("setEnd", e.v, to); err != nil {
+		return err
+	}
+	_, err = r.Call("deleteContents")
+	return err
+}
+
+// Escape escapes text for InsertHTML.
+func Escape(s string) string { return html.EscapeString(s) }

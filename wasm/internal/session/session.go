@@ -14,9 +14,11 @@ package session
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"aurora-lab/engine"
@@ -146,26 +148,140 @@ func (sv *Saver) Forget() { sv.saved = 0 }
 // Save writes the header of s and the log entries added since the last
 // Save, in one transaction.
 func (sv *Saver) Save(ctx context.Context, s State) error {
+	sv.b.Reset()
+	if err := sv.Put(&sv.b, s); err != nil {
+		return err
+	}
+	if err := sv.st.Write(ctx, &sv.b); err != nil {
+		return err
+	}
+	sv.Committed(len(s.Log))
+	return nil
+}
+
+// Put adds to b what Save writes: the log entries added since the last
+// save and the header. After b is written, call Committed with len(s.Log).
+func (sv *Saver) Put(b *store.Batch, s State) error {
 	if len(s.Log) < sv.saved {
 		return fmt.Errorf("session: the log has %d entries, fewer than the %d already saved", len(s.Log), sv.saved)
 	}
-	sv.b.Reset()
 	for i := sv.saved; i < len(s.Log); i++ {
 		raw, err := json.Marshal(s.Log[i])
 		if err != nil {
 			return err
 		}
-		sv.b.Put(store.Log, LogKey(i), raw)
+		b.Put(store.Log, LogKey(i), raw)
 	}
 	h := Header{Format: Format, Config: s.Config.String(), Seed: s.Config.Seed, Now: s.Now, Events: s.Events, Entries: len(s.Log)}
 	raw, err := json.Marshal(h)
 	if err != nil {
 		return err
 	}
-	sv.b.Put(store.Meta, HeaderKey, raw)
-	if err := sv.st.Write(ctx, &sv.b); err != nil {
-		return err
-	}
-	sv.saved = len(s.Log)
+	b.Put(store.Meta, HeaderKey, raw)
 	return nil
+}
+
+// Committed records that a batch Put filled, holding entries log entries,
+// was written.
+func (sv *Saver) Committed(entries int) { sv.saved = max(sv.saved, entries) }
+
+// ---------------------------------------------------------------- disks
+
+// CheckpointKey is the key of the checkpoint header in store.Meta.
+const CheckpointKey = "checkpoint"
+
+// Checkpoint is the header of the storage nodes' disks saved in
+// store.Durable: the moment they were taken at, what they hold, and a
+// digest over every piece (its key and the engine.DiskSum of its bytes).
+// The pieces and the header are written in one transaction, so the store
+// always holds the disks of exactly one moment.
+type Checkpoint struct {
+	Mark   engine.Mark      `json:"mark"`
+	Digest uint64           `json:"digest"`
+	Stats  engine.DiskStats `json:"stats"`
+}
+
+// Digest combines the sums of a set of disk pieces, by key, in key order.
+func Digest(sums map[string]uint64) uint64 {
+	keys := make([]string, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b []byte
+	for _, k := range keys {
+		b = append(b, k...)
+		b = append(b, 0)
+		b = binary.LittleEndian.AppendUint64(b, sums[k])
+	}
+	return engine.DiskSum(b)
+}
+
+// LabDigest returns the digest of lab's disks now, and what they hold.
+func LabDigest(lab *engine.Lab) (uint64, engine.DiskStats) {
+	pieces, st := lab.Disks()
+	sums := make(map[string]uint64, len(pieces))
+	for _, p := range pieces {
+		sums[p.Key] = engine.DiskSum(p.Data)
+	}
+	return Digest(sums), st
+}
+
+// LoadCheckpoint reads the checkpoint header, and false when none was
+// saved.
+func LoadCheckpoint(ctx context.Context, st *store.Store) (Checkpoint, bool, error) {
+	raw, ok, err := st.Get(ctx, store.Meta, CheckpointKey)
+	if err != nil || !ok {
+		return Checkpoint{}, false, err
+	}
+	var cp Checkpoint
+	if err := json.Unmarshal(raw, &cp); err != nil {
+		return Checkpoint{}, false, fmt.Errorf("session: checkpoint header: %w", err)
+	}
+	return cp, true, nil
+}
+
+// ScanDisks reads every saved disk piece, checking each record's checksum
+// (a *store.CorruptError when one fails), and returns the sum of each, by
+// key.
+func ScanDisks(ctx context.Context, st *store.Store) (map[string]uint64, error) {
+	sums := map[string]uint64{}
+	err := st.Scan(ctx, store.Durable, func(key string, value []byte) error {
+		sums[key] = engine.DiskSum(value)
+		return nil
+	})
+	return sums, err
+}
+
+// Verdict is what a restore found when it compared the disks it replayed
+// with the disks saved at the checkpoint.
+type Verdict struct {
+	Checked bool // a checkpoint was there to compare with
+	// Stored: the saved pieces match the checkpoint's digest (none
+	// missing, none extra; each record's checksum was checked on read).
+	Stored bool
+	// Replayed: the disks the replay gave at the checkpoint's moment are
+	// the saved ones, byte for byte.
+	Replayed bool
+	Mark     engine.Mark
+	Stats    engine.DiskStats
+}
+
+// RestoreChecked restores s like Restore and, when cp is given, stops the
+// replay at the checkpoint's moment to compare the replayed disks with the
+// saved ones (sums, by key, as ScanDisks read them).
+func RestoreChecked(s State, cp *Checkpoint, stored map[string]uint64) (*engine.Lab, Verdict, error) {
+	end := engine.Mark{Entries: len(s.Log), At: s.Now, Events: s.Events}
+	var v Verdict
+	var stops []engine.Mark
+	if cp != nil && cp.Mark.Entries <= len(s.Log) && cp.Mark.Events <= s.Events {
+		v.Checked, v.Mark, v.Stats = true, cp.Mark, cp.Stats
+		v.Stored = Digest(stored) == cp.Digest
+		stops = append(stops, cp.Mark)
+	}
+	lab, err := engine.RestoreVia(s.Config, s.Log, end, stops, func(_ int, l *engine.Lab) {
+		d, _ := LabDigest(l)
+		v.Replayed = d == cp.Digest
+	})
+	return lab, v, err
 }

@@ -74,7 +74,7 @@ func OpenIn(ctx context.Context, global js.Value, name string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: opening %s: %v", ErrUnavailable, name, err)
 	}
-	return &Store{name: name, durable: true, b: &indexedDB{db: db}}, nil
+	return &Store{name: name, durable: true, b: &indexedDB{db: db, name: name}}, nil
 }
 
 // Delete deletes the database name of global.indexedDB, as tests do to
@@ -117,7 +117,8 @@ func contains(list []string, s string) bool {
 }
 
 type indexedDB struct {
-	db *idb.Database
+	db   *idb.Database
+	name string
 }
 
 // A record is stored as {crc: number, data: Uint8Array} under its key.
@@ -238,38 +239,114 @@ func (b *indexedDB) get(ctx context.Context, sp Space, key string) (record, bool
 	return r, err == nil, err
 }
 
+// scan reads the whole space in one request for the keys and one for the
+// values (getAllKeys and getAll, in one transaction), which is much faster
+// than a cursor that crosses into Go for every record.
+// scan reads the whole space in one request for the keys and one for the
+// values (getAllKeys and getAll, in one transaction), which is much faster
+// than a cursor that crosses into Go for every record.
 func (b *indexedDB) scan(ctx context.Context, sp Space, fn func(string, record) error) error {
-	txn, err := b.db.Transaction(idb.TransactionReadOnly, string(sp))
+	keys, values, err := getAll(ctx, b.name, string(sp))
 	if err != nil {
 		return err
 	}
-	os, err := txn.ObjectStore(string(sp))
-	if err != nil {
-		return err
+	n := keys.Length()
+	if values.Length() != n {
+		return fmt.Errorf("store: %d keys and %d values in %s", n, values.Length(), sp)
 	}
-	req, err := os.OpenCursor(idb.CursorNext)
-	if err != nil {
-		return err
-	}
-	return req.Iter(ctx, func(c *idb.CursorWithValue) error {
-		k, err := c.Key()
-		if err != nil {
-			return err
-		}
+	for i := range n {
+		k := keys.Index(i)
 		if k.Type() != js.TypeString {
 			return &CorruptError{Space: sp, Key: k.String(), Reason: "key is not a string"}
 		}
-		v, err := c.Value()
-		if err != nil {
-			return err
-		}
 		key := k.String()
-		r, err := valueRecord(sp, key, v)
+		r, err := valueRecord(sp, key, values.Index(i))
 		if err != nil {
 			return err
 		}
-		return fn(key, r)
-	})
+		if err := fn(key, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// getAll reads the keys and the values of a space, over a connection of
+// its own, in one read-only transaction. It uses the IndexedDB API
+// directly (no eval: the page's Content-Security-Policy forbids it).
+func getAll(ctx context.Context, name, space string) (keys, values js.Value, err error) {
+	type result struct {
+		keys, values js.Value
+		err          error
+	}
+	ch := make(chan result, 1)
+	send := func(r result) {
+		select {
+		case ch <- r:
+		default:
+		}
+	}
+	var funcs []js.Func
+	fn := func(f func(js.Value) error) js.Func {
+		jf := js.FuncOf(func(this js.Value, args []js.Value) (ret any) {
+			defer func() {
+				if v := recover(); v != nil {
+					send(result{err: fmt.Errorf("%v", v)})
+				}
+			}()
+			var ev js.Value
+			if len(args) > 0 {
+				ev = args[0]
+			}
+			if err := f(ev); err != nil {
+				send(result{err: err})
+			}
+			return nil
+		})
+		funcs = append(funcs, jf)
+		return jf
+	}
+	jsErr := func(v js.Value) error {
+		if v.Truthy() {
+			return errors.New(v.Call("toString").String())
+		}
+		return errors.New("failed")
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("indexedDB.open: %v", v)
+		}
+	}()
+	req := js.Global().Get("indexedDB").Call("open", name)
+	req.Set("onerror", fn(func(js.Value) error { return jsErr(req.Get("error")) }))
+	req.Set("onsuccess", fn(func(js.Value) error {
+		db := req.Get("result")
+		tx := db.Call("transaction", space, "readonly")
+		os := tx.Call("objectStore", space)
+		kr, vr := os.Call("getAllKeys"), os.Call("getAll")
+		tx.Set("oncomplete", fn(func(js.Value) error {
+			db.Call("close")
+			send(result{keys: kr.Get("result"), values: vr.Get("result")})
+			return nil
+		}))
+		fail := fn(func(js.Value) error {
+			db.Call("close")
+			return jsErr(tx.Get("error"))
+		})
+		tx.Set("onerror", fail)
+		tx.Set("onabort", fail)
+		return nil
+	}))
+	select {
+	case r := <-ch:
+		for _, f := range funcs {
+			f.Release()
+		}
+		return r.keys, r.values, r.err
+	case <-ctx.Done():
+		// The functions stay: the browser may still call them.
+		return js.Undefined(), js.Undefined(), ctx.Err()
+	}
 }
 
 func (b *indexedDB) clear(ctx context.Context) error {

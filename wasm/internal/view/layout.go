@@ -33,16 +33,36 @@ type AZBox struct {
 	Rect Rect
 }
 
+// SegMode is how a storage node box shows its segments.
+type SegMode int
+
+// Segment modes, from roomiest to most compact: a line per segment with
+// its PG and SCL (a few segments), a labelled chip per segment (several
+// PGs), a small square per segment (a volume that grew large).
+const (
+	SegLines SegMode = iota
+	SegChips
+	SegDots
+)
+
 // Layout is where everything of the topology goes.
 type Layout struct {
 	Width, Height float64
 	Narrow        bool // AZs stacked instead of side by side
 	Region        Rect
 	AZs           []AZBox
-	// Boxes holds the storage nodes and the instances, by name.
+	// Boxes holds the storage nodes, the instances and the regional
+	// services (the backup store "backup", the control plane "cp"), by
+	// name.
 	Boxes map[string]Rect
-	// SegLines is how many segment lines a node box has room for.
-	SegLines int
+	// Segs is how many segments the fullest node holds, Mode how they are
+	// shown, PerRow how many chips or dots fit in a row of a node box, and
+	// Slots how many a node box has room for (whole rows: the drawing is
+	// laid out again only when a node needs a new row).
+	Segs   int
+	Mode   SegMode
+	PerRow int
+	Slots  int
 }
 
 // Geometry, in CSS pixels.
@@ -54,22 +74,32 @@ const (
 	azGap       = 12.0
 	azLabel     = 28.0
 	pad         = 10.0
-	instW       = 132.0
-	instH       = 46.0
+	instW       = 150.0
+	instH       = 62.0
 	tierGap     = 14.0
-	nodeHead    = 44.0
+	nodeHead    = 30.0
 	segLineH    = 16.0
-	// MaxSegLines bounds the segment lines of a node box; a node with
-	// more segments shows "+N more".
+	svcH        = 40.0
+	svcW        = 150.0
+	// MaxSegLines is the most segments a node shows a line each for.
 	MaxSegLines = 4
+	// Chips: a labelled box per segment.
+	chipW, chipH, chipGap = 40.0, 18.0, 4.0
+	// Dots: a small square per segment.
+	dotW, dotGap = 10.0, 3.0
+	// MaxChipRows is the most rows of chips a node box takes before it
+	// switches to dots.
+	MaxChipRows = 6
 )
 
-// Key names what a layout depends on: the width class, the AZs and their
-// nodes, the instances and where they are, and how many segment lines the
-// nodes need. The page lays out again only when the key changes.
+// Key names what a layout depends on: the width, the AZs and their nodes,
+// the instances and where they are, and how the nodes show their
+// segments. The page lays out again only when the key changes.
 func Key(s *engine.Snapshot, width float64) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "w%d|l%d", int(math.Round(width)), segLines(s))
+	_, _, nodeW := geometry(s, width)
+	mode, per, _ := segArea(maxSegs(s), nodeW)
+	fmt.Fprintf(&b, "w%d|m%d|s%d", int(math.Round(width)), mode, slots(maxSegs(s), mode, per))
 	for _, az := range s.AZs {
 		b.WriteString("|" + az.Name + ":" + strings.Join(az.Nodes, ","))
 	}
@@ -80,38 +110,38 @@ func Key(s *engine.Snapshot, width float64) string {
 	return b.String()
 }
 
-func segLines(s *engine.Snapshot) int {
+func maxSegs(s *engine.Snapshot) int {
 	n := 0
 	for _, nd := range s.Nodes {
 		n = max(n, len(nd.Segments))
 	}
-	if n > MaxSegLines {
-		return MaxSegLines + 1 // and a "+N more" line
-	}
 	return n
 }
 
-// Compute lays out the topology of s in a drawing width pixels wide.
-func Compute(s *engine.Snapshot, width float64) Layout {
+// slots returns how many segment places a node box gets: whole rows.
+func slots(segs int, mode SegMode, per int) int {
+	if mode == SegLines {
+		return max(segs, 1)
+	}
+	return (segs + per - 1) / per * per
+}
+
+// geometry returns an AZ column's width, the storage nodes per row of an
+// AZ and a node box's width.
+func geometry(s *engine.Snapshot, width float64) (colW float64, nodesPerRow int, nodeW float64) {
 	width = max(width, 280)
-	l := Layout{Width: width, Narrow: width < narrowBelow, Boxes: map[string]Rect{}, SegLines: segLines(s)}
+	narrow := width < narrowBelow
 	nAZ := max(len(s.AZs), 1)
 	innerW := width - 2*margin - 2*regionPad
-	colW := innerW
-	if !l.Narrow {
+	colW = innerW
+	if !narrow {
 		colW = (innerW - float64(nAZ-1)*azGap) / float64(nAZ)
 	}
-
-	instByAZ := map[string][]string{}
-	for _, in := range s.Instances {
-		instByAZ[in.AZ] = append(instByAZ[in.AZ], in.Name)
-	}
-	instPerRow := max(int((colW-pad)/(instW+pad)), 1)
-	nodesPerRow := 2
+	nodesPerRow = 2
 	switch {
 	case colW < 250:
 		nodesPerRow = 1
-	case l.Narrow && colW >= 560:
+	case narrow && colW >= 560:
 		nodesPerRow = 3
 	}
 	most := 1 // nodes in the fullest AZ: no empty columns when there are few
@@ -119,7 +149,56 @@ func Compute(s *engine.Snapshot, width float64) Layout {
 		most = max(most, len(az.Nodes))
 	}
 	nodesPerRow = min(nodesPerRow, most)
-	nodeH := nodeHead + segLineH*float64(l.SegLines)
+	nodeW = (colW - pad*float64(nodesPerRow+1)) / float64(nodesPerRow)
+	return colW, nodesPerRow, nodeW
+}
+
+// segArea returns how a node box nodeW wide shows segs segments, how many
+// fit a row, and the height they take.
+func segArea(segs int, nodeW float64) (SegMode, int, float64) {
+	inner := nodeW - 2*pad + chipGap
+	if segs <= MaxSegLines {
+		return SegLines, 1, float64(max(segs, 1)) * segLineH
+	}
+	per := max(int(inner/(chipW+chipGap)), 1)
+	rows := (segs + per - 1) / per
+	if rows <= MaxChipRows {
+		return SegChips, per, float64(rows) * (chipH + chipGap)
+	}
+	per = max(int((nodeW-2*pad+dotGap)/(dotW+dotGap)), 1)
+	rows = (segs + per - 1) / per
+	return SegDots, per, float64(rows) * (dotW + dotGap)
+}
+
+// SegRect returns where segment i of a node box r goes in layout l.
+func (l *Layout) SegRect(r Rect, i int) Rect {
+	x0, y0 := r.X+pad, r.Y+nodeHead+2
+	switch l.Mode {
+	case SegLines:
+		return Rect{X: x0, Y: y0 + float64(i)*segLineH, W: r.W - 2*pad, H: segLineH}
+	case SegChips:
+		row, col := i/l.PerRow, i%l.PerRow
+		return Rect{X: x0 + float64(col)*(chipW+chipGap), Y: y0 + float64(row)*(chipH+chipGap), W: chipW, H: chipH}
+	}
+	row, col := i/l.PerRow, i%l.PerRow
+	return Rect{X: x0 + float64(col)*(dotW+dotGap), Y: y0 + float64(row)*(dotW+dotGap), W: dotW, H: dotW}
+}
+
+// Compute lays out the topology of s in a drawing width pixels wide.
+func Compute(s *engine.Snapshot, width float64) Layout {
+	width = max(width, 280)
+	l := Layout{Width: width, Narrow: width < narrowBelow, Boxes: map[string]Rect{}, Segs: maxSegs(s)}
+	innerW := width - 2*margin - 2*regionPad
+	colW, nodesPerRow, nodeW := geometry(s, width)
+
+	instByAZ := map[string][]string{}
+	for _, in := range s.Instances {
+		instByAZ[in.AZ] = append(instByAZ[in.AZ], in.Name)
+	}
+	instPerRow := max(int((colW-pad)/(instW+pad)), 1)
+	mode, per, segH := segArea(l.Segs, nodeW)
+	l.Mode, l.PerRow, l.Slots = mode, per, slots(l.Segs, mode, per)
+	nodeH := nodeHead + segH + 8
 	rows := func(n, per int) int { return (n + per - 1) / per }
 
 	// Side by side, every AZ gets the tallest AZ's tiers so the rows line
@@ -160,7 +239,6 @@ func Compute(s *engine.Snapshot, width float64) Layout {
 			}
 		}
 		// Storage nodes: a grid filling the AZ's width.
-		nodeW := (colW - pad*float64(nodesPerRow+1)) / float64(nodesPerRow)
 		ny := r.Y + azLabel + float64(instRows)*(instH+pad) + tierGap
 		for j, name := range az.Nodes {
 			row, col := j/nodesPerRow, j%nodesPerRow
@@ -178,6 +256,13 @@ func Compute(s *engine.Snapshot, width float64) Layout {
 	if !l.Narrow && len(l.AZs) > 0 {
 		bottom = l.AZs[0].Rect.Y + l.AZs[0].Rect.H + azGap
 	}
+	// The regional services, outside the AZs: the backup store the nodes
+	// stage their log to, and the control plane that changes membership.
+	w := min(svcW, (innerW-pad)/2)
+	cx := width / 2
+	l.Boxes["backup"] = Rect{X: cx - pad/2 - w, Y: bottom, W: w, H: svcH}
+	l.Boxes["cp"] = Rect{X: cx + pad/2, Y: bottom, W: w, H: svcH}
+	bottom += svcH + azGap
 	l.Region = Rect{X: margin, Y: margin, W: width - 2*margin, H: bottom - margin - azGap + regionPad}
 	l.Height = l.Region.Y + l.Region.H + margin
 	return l

@@ -64,7 +64,7 @@ func TestTopologyFromSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := lab.Snapshot()
-	if err := topo.Render(&s, 1000); err != nil {
+	if err := topo.Render(&s, nil, 1000); err != nil {
 		t.Fatal(err)
 	}
 	azs, _ := h.QueryAll("svg g.az")
@@ -104,7 +104,7 @@ func TestTopologyFromSnapshot(t *testing.T) {
 	}
 	lab.RunFor(engine.Millisecond)
 	s = lab.Snapshot()
-	if err := topo.Render(&s, 1000); err != nil {
+	if err := topo.Render(&s, nil, 1000); err != nil {
 		t.Fatal(err)
 	}
 	b1 := must(t, h, `g.az[data-az="b"] > g.node[data-node="b1"]`)
@@ -128,7 +128,7 @@ func TestTopologyFromSnapshot(t *testing.T) {
 	}
 
 	// A narrow drawing stacks the AZs and keeps every node.
-	if err := topo.Render(&s, 360); err != nil {
+	if err := topo.Render(&s, nil, 360); err != nil {
 		t.Fatal(err)
 	}
 	if !topo.Layout().Narrow {
@@ -159,7 +159,7 @@ func TestMessagesDrawn(t *testing.T) {
 		{Kind: "write-ack", From: "b1", To: "w1", Sent: 100, Arrive: 200},
 		{Kind: "write", From: "w1", To: "elsewhere", Sent: 100, Arrive: 200},
 	}
-	if err := topo.Render(&s, 1000); err != nil {
+	if err := topo.Render(&s, nil, 1000); err != nil {
 		t.Fatal(err)
 	}
 	msgs, _ := h.QueryAll(`g.msg[visibility="visible"]`)
@@ -175,7 +175,7 @@ func TestMessagesDrawn(t *testing.T) {
 		t.Errorf("ack class %q", cls)
 	}
 	s.InFlight = nil
-	if err := topo.Render(&s, 1000); err != nil {
+	if err := topo.Render(&s, nil, 1000); err != nil {
 		t.Fatal(err)
 	}
 	if msgs, _ := h.QueryAll(`g.msg[visibility="visible"]`); len(msgs) != 0 {
@@ -206,21 +206,31 @@ func TestVolumeAndLog(t *testing.T) {
 	if got, want := text(t, must(t, h, `dd[data-wm="vdl"]`)), fmt.Sprint(s.Volume.VDL); got != want {
 		t.Errorf("VDL shows %s, snapshot says %s", got, want)
 	}
-	rows, _ := h.QueryAll("table.pgs tbody tr")
+	rows, _ := h.QueryAll("ol.pg-list li.pg")
 	if len(rows) != len(s.Volume.PGs) || len(rows) == 0 {
 		t.Fatalf("%d PG rows for %d PGs", len(rows), len(s.Volume.PGs))
 	}
 	pg := s.Volume.PGs[0]
-	state := text(t, must(t, rows[0], "td.state"))
+	state := text(t, must(t, rows[0], ".state"))
 	if !strings.Contains(state, pg.State) {
-		t.Errorf("PG state cell %q, snapshot %q", state, pg.State)
+		t.Errorf("PG state %q, snapshot %q", state, pg.State)
 	}
-	if got := text(t, must(t, rows[0], "td.num")); got != fmt.Sprintf("%d/6", pg.Up) {
-		t.Errorf("up cell %q", got)
+	if got := text(t, must(t, rows[0], ".counters")); !strings.HasPrefix(got, fmt.Sprintf("%d/6 up · write needs 4/6 ✓ · read needs 3/6 ✓", pg.Up)) {
+		t.Errorf("quorum counters %q", got)
 	}
-	down, _ := rows[0].QueryAll(".member.down")
+	down, _ := rows[0].QueryAll("g.mem.down")
 	if len(down) != 2 {
 		t.Errorf("%d members marked down after \\crash b, want 2", len(down))
+	}
+	// The ribbon: one dot per member, the PGCL, and the volume's VDL at
+	// the same place in every row as on the axis.
+	if dots, _ := rows[0].QueryAll("g.mem"); len(dots) != 6 {
+		t.Errorf("%d member dots", len(dots))
+	}
+	axisX, _, _ := must(t, h, ".ribbon-axis .m-vdl line").Attr("x1")
+	rowX, _, _ := must(t, rows[0], "line.vl.m-vdl").Attr("x1")
+	if axisX == "" || axisX != rowX {
+		t.Errorf("VDL at x=%q on the axis, %q in the row", axisX, rowX)
 	}
 
 	log, err := NewEventLog(doc, h)
