@@ -205,16 +205,13 @@ func (l *Lab) instanceNames() []string {
 // newCluster replaces the running cluster with a new one. Every console's
 // queue stays; statements in progress on the old cluster are abandoned.
 func (l *Lab) newCluster(cmd *script.Command) (string, error) {
-	cfg := cluster.Default()
-	replicasSet := false
+	var kvs [][2]string
 	for _, s := range cmd.Settings {
-		if err := cfg.Set(s.Key, s.Value); err != nil {
-			return "", err
-		}
-		replicasSet = replicasSet || s.Key == "replicas"
+		kvs = append(kvs, [2]string{s.Key, s.Value})
 	}
-	if cfg.Writers > 1 && !replicasSet {
-		cfg.Replicas = 0 // a multi-master cluster has no read replicas
+	cfg, err := configFrom(kvs)
+	if err != nil {
+		return "", err
 	}
 	c, err := cluster.New(cfg)
 	if err != nil {

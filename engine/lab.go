@@ -46,17 +46,36 @@ func init() {
 
 // ParseConfig reads key=value settings over the defaults, as \cluster does.
 func ParseConfig(settings string) (Config, error) {
-	cfg := DefaultConfig()
+	var kvs [][2]string
 	for _, kv := range strings.Fields(settings) {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
-			return cfg, fmt.Errorf("expected key=value, got %q", kv)
+			return DefaultConfig(), fmt.Errorf("expected key=value, got %q", kv)
 		}
-		if err := cfg.Set(k, v); err != nil {
-			return cfg, err
-		}
+		kvs = append(kvs, [2]string{k, v})
+	}
+	cfg, err := configFrom(kvs)
+	if err != nil {
+		return cfg, err
 	}
 	return cfg, cfg.Validate()
+}
+
+// configFrom applies settings over the defaults, as \cluster does: a
+// cluster of several writers has no replicas unless it says so.
+func configFrom(kvs [][2]string) (Config, error) {
+	cfg := DefaultConfig()
+	replicasSet := false
+	for _, kv := range kvs {
+		if err := cfg.Set(kv[0], kv[1]); err != nil {
+			return cfg, err
+		}
+		replicasSet = replicasSet || kv[0] == "replicas"
+	}
+	if cfg.Writers > 1 && !replicasSet {
+		cfg.Replicas = 0
+	}
+	return cfg, nil
 }
 
 // ScriptConsole is the console a script runs on when no other is named.

@@ -95,7 +95,7 @@ func New(cfg Config) (*Cluster, error) {
 				// be deferred): a page base must never hold a change whose
 				// conflict is undecided, and deciding that across writers'
 				// streams is beyond this model.
-				scfg.Conflicts = true
+				scfg.Conflicts, scfg.Streams = true, cfg.Writers
 				scfg.CoalesceInterval, scfg.StageInterval, scfg.GCInterval = -1, -1, -1
 			}
 			n := storage.NewNode(id, c.names[id], AZs[az], scfg)
@@ -178,7 +178,9 @@ func (c *Cluster) addInstance(name string, az int, role db.Role) {
 	if role == db.Writer {
 		in.Stream = uint8(len(c.writers))
 		c.writers = append(c.writers, id)
-		in.Vol = volume.New(c.volumeConfig(), id, in.Stream, 1, redo.NoLSN)
+		vcfg := c.volumeConfig()
+		vcfg.OwnPage = db.TxnPage(in.Stream)
+		in.Vol = volume.New(vcfg, id, in.Stream, 1, redo.NoLSN)
 	}
 	c.handlers[id] = in
 	c.Instances = append(c.Instances, in)

@@ -141,6 +141,13 @@ func (in *Instance) ddlMulti(env wire.Env, r *request) (Outcome, error, bool) {
 	if in.mm.peers[0].vdl < r.ddl.LSN {
 		return Outcome{}, errDDL, true // not applied here yet
 	}
+	// The change is applied here: the table is writable here again, even
+	// if the designated writer's unlock is still on its way.
+	if in.ddlLocks != nil {
+		if _, ok := in.ddlLocks[table]; ok {
+			in.ddlLocks[table] = r.ddl.LSN
+		}
+	}
 	return Outcome{Text: r.ddl.Text + "\n(run by " + in.topo.WriterName(0) + ", the designated writer)", CommitLSN: r.ddl.LSN}, nil, true
 }
 

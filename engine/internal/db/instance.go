@@ -136,6 +136,13 @@ type Instance struct {
 	views []*readView
 	// synced are the followers that have the writer's heads table.
 	synced []sim.NodeID
+	// out numbers and keeps a writer's stream; in is a replica's place in
+	// its writer's stream (see stream.go).
+	out streamOut
+	in  streamIn
+	// vdlAsks are other writers' VDL queries (REGIONAL_RAW) that came
+	// while this writer recovered: answered once it knows its VDL.
+	vdlAsks []wire.Msg
 
 	// mm is the multi-master state of a writer sharing the volume.
 	mm *mmState
@@ -230,6 +237,8 @@ func (in *Instance) Crash() {
 	in.streamBuf = nil
 	in.streamArm = false
 	in.heads, in.headsKnown, in.synced = nil, false, nil
+	in.out, in.in = streamOut{}, streamIn{}
+	in.vdlAsks = nil
 	in.views = nil
 	in.mm, in.ddlLocks = nil, nil
 	in.keepArmed = false
@@ -578,6 +587,7 @@ type followerRP struct {
 	node sim.NodeID
 	rp   redo.LSN
 	at   sim.Time
+	seq  uint64 // the last flush of the stream it has
 }
 
 // followerReadPoint records a replica's read point; the lowest one still
@@ -587,17 +597,21 @@ func (in *Instance) followerReadPoint(env wire.Env, m *wire.Msg) {
 	if in.Vol == nil {
 		return
 	}
-	if m.N == 1 {
+	switch m.N {
+	case ackHeads:
 		// The follower lacks the heads table: it restarted, or joined.
 		in.synced = slices.DeleteFunc(in.synced, func(n sim.NodeID) bool { return n == m.From })
 		in.armStream(env)
+	case ackGap:
+		in.resend(env, m.From, uint64(m.B))
 	}
 	i := slices.IndexFunc(in.followers, func(f followerRP) bool { return f.node == m.From })
 	if i < 0 {
 		in.followers = append(in.followers, followerRP{node: m.From})
 		i = len(in.followers) - 1
 	}
-	in.followers[i].rp, in.followers[i].at = m.A, env.Now()
+	in.followers[i].rp, in.followers[i].at, in.followers[i].seq = m.A, env.Now(), uint64(m.B)
+	in.trimStream(env.Now())
 	low := ^redo.LSN(0)
 	for _, f := range in.followers {
 		if env.Now()-f.at <= followerStale {
@@ -862,6 +876,12 @@ func (in *Instance) readReply(env wire.Env, m *wire.Msg) {
 		return
 	}
 	in.endFetch(f)
+	if in.multi() {
+		// Lamport: the page may hold changes of other writers this one has
+		// not heard of yet (a segment reads at the latest durable point it
+		// knows); this writer's next LSN must be above them.
+		in.Vol.Observe(p.LSN)
+	}
 	if f.view != nil {
 		f.view.pages[p.ID] = p
 		in.retry(env, func(r *request) bool { return r.state == reqPages && r.view() == f.view })
@@ -870,6 +890,10 @@ func (in *Instance) readReply(env wire.Env, m *wire.Msg) {
 	if _, cached := in.cache.peek(p.ID); !cached {
 		sticky := p.ID < FirstDataPage
 		in.cache.put(p, sticky)
+		if in.multi() {
+			in.catchUpRead(p, f.buffered)
+			f.buffered = nil
+		}
 		// Streamed records that arrived during the read and are already
 		// below the VDL the replica applied are played now.
 		for i := range f.buffered {

@@ -157,27 +157,47 @@ func (in *Instance) flushStream(env wire.Env) {
 		b = &redo.Batch{Records: in.streamBuf}
 		in.streamBuf = nil
 	}
+	var recs []redo.Record
+	if b != nil {
+		recs = b.Records
+	}
+	prev, seq := in.out.next(env.Now(), recs, in.Vol.VDL())
+
 	var heads *StreamHeads
 	for _, f := range in.topo.Followers(in.ID) {
-		m := wire.Msg{Kind: wire.LogStream, From: in.ID, To: f, A: in.Vol.VDL(), N: int64(in.Vol.VDLTime()), Batch: b, Stream: in.Stream}
-		if b != nil {
-			in.stats.RecordsSent += int64(len(b.Records))
-		}
+		m := wire.Msg{Kind: wire.LogStream, From: in.ID, To: f, A: in.Vol.VDL(), N: int64(in.Vol.VDLTime()),
+			C: redo.LSN(prev), B: redo.LSN(seq), Batch: b, Stream: in.Stream}
 		if !slices.Contains(in.synced, f) {
+			// A fresh start: the heads at the VDL, and every record
+			// streamed above it, which the follower may not have.
 			if heads == nil {
 				heads = &StreamHeads{Heads: in.Vol.Heads()}
 			}
 			m.Body = heads
+			if slices.Contains(in.out.reset, f) {
+				m.Body = &StreamHeads{Heads: heads.Heads, Reset: true}
+			}
+			m.Batch = nil
+			if len(in.out.above) > 0 {
+				m.Batch = &redo.Batch{Records: slices.Clone(in.out.above)}
+			}
 			in.synced = append(in.synced, f)
+		}
+		if m.Batch != nil {
+			in.stats.RecordsSent += int64(len(m.Batch.Records))
 		}
 		env.Send(m)
 	}
+	in.out.reset = in.out.reset[:0]
 	in.lastFlush = env.Now()
 }
 
-// StreamHeads carries the writer's table of PG heads at its VDL.
+// StreamHeads carries the writer's table of PG heads at its VDL. Reset
+// tells a follower that fell further behind than the writer kept to start
+// over: drop every page it holds.
 type StreamHeads struct {
 	Heads []redo.LSN
+	Reset bool
 }
 
 // Size reports the bytes the table takes on the wire.
@@ -219,6 +239,19 @@ func (in *Instance) receiveStream(env wire.Env, m *wire.Msg) {
 	if in.Vol != nil {
 		return // a writer follows no one
 	}
+	h, resent := m.Body.(*StreamHeads)
+	ok, gap := in.in.take(m, resent)
+	if !ok {
+		in.streamAck(env, m, &in.in, in.headsKnown, gap)
+		return
+	}
+	switch {
+	case resent && h.Reset:
+		in.startOver(func() { in.pending = nil })
+	case resent && in.headsKnown:
+		// Before anything of the new life is applied.
+		in.resync(h.Heads, in.heads, func() { in.pending = nil })
+	}
 	if m.Batch != nil {
 		for _, r := range m.Batch.Records {
 			if r.LSN > in.vdl {
@@ -229,16 +262,12 @@ func (in *Instance) receiveStream(env wire.Env, m *wire.Msg) {
 	if m.A > in.vdl {
 		in.applyUpTo(env, m.A, m.N)
 	}
-	if h, ok := m.Body.(*StreamHeads); ok && m.A >= in.vdl {
+	if resent && m.A >= in.vdl {
 		in.heads = slices.Clone(h.Heads)
 		in.headsKnown = true
 		in.sendWaitingReads(env)
 	}
-	ack := wire.Msg{Kind: wire.LogStreamAck, From: in.ID, To: m.From, A: in.MinReadPoint()}
-	if !in.headsKnown {
-		ack.N = 1 // "send me the heads table"
-	}
-	env.Send(ack)
+	in.streamAck(env, m, &in.in, in.headsKnown, false)
 }
 
 // sendWaitingReads sends the page reads that waited for the heads table.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"aurora-lab/engine/internal/page"
 	"aurora-lab/engine/internal/redo"
 	"aurora-lab/engine/internal/sim"
 	"aurora-lab/engine/internal/sql"
@@ -32,6 +33,7 @@ var errConflict = fmt.Errorf("db: write conflict")
 // mmState is a writer's multi-master state.
 type mmState struct {
 	held  map[uint64][]redo.Record // won-to-be MTRs kept from the stream until decided
+	won   []redo.Record            // own records that won, while still above the VDL
 	owner map[uint64]*request      // the request each pending MTR belongs to
 	peers []peer                   // per writer stream: what this writer knows of it
 	stats MultiStats
@@ -44,6 +46,7 @@ type peer struct {
 	heads      []redo.LSN
 	headsKnown bool
 	pending    []redo.Record
+	in         streamIn
 }
 
 // MultiStats counts a writer's multi-master outcomes.
@@ -101,11 +104,16 @@ func (in *Instance) settle(env wire.Env) {
 		delete(in.mm.owner, mt.ID)
 		switch mt.Outcome {
 		case volume.Won:
+			in.mm.won = append(in.mm.won, recs...)
 			in.streamBuf = append(in.streamBuf, recs...)
 			in.armStream(env)
 		case volume.Lost:
-			in.Vol.Void(env, mt)
+			in.streamBuf = append(in.streamBuf, in.Vol.Void(env, mt)...)
+			in.armStream(env)
 			for _, rec := range mt.Records {
+				if rec.Page == TxnPage(in.Stream) {
+					continue // its own page stands (see volume.Void)
+				}
 				delete(in.cache.pages, rec.Page)
 				delete(in.dirs, rec.Page)
 			}
@@ -173,6 +181,19 @@ func (in *Instance) receivePeer(env wire.Env, m *wire.Msg) {
 	in.mmInit()
 	s := int(m.Stream)
 	p := &in.mm.peers[s]
+	h, resent := m.Body.(*StreamHeads)
+	ok, gap := p.in.take(m, resent)
+	if !ok {
+		in.streamAck(env, m, &p.in, p.headsKnown, gap)
+		return
+	}
+	switch {
+	case resent && h.Reset:
+		in.startOver(func() { p.pending = nil })
+	case resent && p.headsKnown:
+		// Before anything of the writer's new life is applied.
+		in.resync(h.Heads, p.heads, func() { p.pending = nil })
+	}
 	if m.Batch != nil {
 		for _, rec := range m.Batch.Records {
 			in.Vol.Observe(rec.LSN)
@@ -194,6 +215,9 @@ func (in *Instance) receivePeer(env wire.Env, m *wire.Msg) {
 				}
 				p.heads[i] = max(p.heads[i], rec.LSN)
 			}
+			if rec.Op == redo.OpVoid {
+				continue // it counts in the heads; the lost change never reached a page here
+			}
 			if pg, ok := in.cache.peek(rec.Page); ok {
 				if rec.LSN <= pg.LSN {
 					continue // the cached copy, read from storage, has it already
@@ -205,24 +229,65 @@ func (in *Instance) receivePeer(env wire.Env, m *wire.Msg) {
 					continue
 				}
 				in.mm.stats.Applied++
+			} else if f := in.findFetch(rec.Page); f != nil {
+				f.buffered = append(f.buffered, *rec)
 			}
 		}
 		p.pending = append(p.pending[:0], p.pending[n:]...)
 		p.vdl, p.vdlAt = m.A, sim.Time(m.N)
 	}
-	if h, ok := m.Body.(*StreamHeads); ok && m.A >= p.vdl {
+	if resent && m.A >= p.vdl {
 		p.heads = slices.Clone(h.Heads)
 		p.headsKnown = true
 	}
-	ack := wire.Msg{Kind: wire.LogStreamAck, From: in.ID, To: m.From, A: in.MinReadPoint()}
-	if !p.headsKnown {
-		ack.N = 1
-	}
-	env.Send(ack)
+	in.streamAck(env, m, &p.in, p.headsKnown, false)
 	in.retry(env, func(r *request) bool {
 		return r.state == reqPages || r.state == reqConsistent || r.state == reqDDL && r.ddl != nil
 	})
 	in.sendWaitingReads(env)
+}
+
+// catchUpRead brings a page just read from storage up to date. It was read
+// at this writer's VDL and at the points it had of the other writers'
+// streams; since then other writers' changes may have passed their VDLs
+// (buffered), and this writer's own changes, waiting for votes or won, are
+// not below its VDL yet. Both are applied, in LSN order. An own change
+// that does not fit will lose its vote; another writer's that does not
+// fit means the copy is behind: it leaves the cache, to be read again.
+func (in *Instance) catchUpRead(p *page.Page, buffered []redo.Record) {
+	vdl := in.Vol.VDL()
+	in.mm.won = slices.DeleteFunc(in.mm.won, func(r redo.Record) bool { return r.LSN <= vdl })
+	recs := slices.Clone(buffered)
+	for _, r := range in.mm.won {
+		if r.Page == p.ID {
+			recs = append(recs, r)
+		}
+	}
+	for _, held := range in.mm.held {
+		for _, r := range held {
+			if r.Page == p.ID {
+				recs = append(recs, r)
+			}
+		}
+	}
+	slices.SortFunc(recs, func(a, b redo.Record) int { return cmpLSN(a.LSN, b.LSN) })
+	for i := range recs {
+		r := &recs[i]
+		if r.LSN <= p.LSN {
+			continue
+		}
+		if err := p.Apply(r); err != nil {
+			if r.Stream == in.Stream {
+				continue
+			}
+			delete(in.cache.pages, p.ID)
+			delete(in.dirs, p.ID)
+			return
+		}
+		if r.Stream != in.Stream {
+			in.mm.stats.Applied++
+		}
+	}
 }
 
 // readVector is the read point of a writer of a multi-master cluster: its
@@ -316,11 +381,13 @@ func (in *Instance) caughtUp(r *request) bool {
 func (in *Instance) vdlAnswer(env wire.Env, m *wire.Msg) bool {
 	switch b := m.Body.(type) {
 	case *VDLQuery:
-		vdl := redo.NoLSN
-		if in.Vol != nil {
-			vdl = in.Vol.VDL()
+		if in.Vol == nil {
+			// Recovering: the VDL is not known until recovery ends, and
+			// it may be above anything the asker has heard.
+			in.vdlAsks = append(in.vdlAsks, *m)
+			return true
 		}
-		env.Send(wire.Msg{Kind: wire.ControlReply, From: in.ID, To: m.From, Stream: in.Stream, Body: &VDLReply{Req: b.Req, VDL: vdl}})
+		env.Send(wire.Msg{Kind: wire.ControlReply, From: in.ID, To: m.From, Stream: in.Stream, Body: &VDLReply{Req: b.Req, VDL: in.Vol.VDL()}})
 		return true
 	case *VDLReply:
 		for _, r := range in.reqs {
@@ -337,9 +404,42 @@ func (in *Instance) vdlAnswer(env wire.Env, m *wire.Msg) bool {
 	return false
 }
 
+// answerVDLAsks answers the VDL queries that waited for recovery.
+func (in *Instance) answerVDLAsks(env wire.Env) {
+	asks := in.vdlAsks
+	in.vdlAsks = nil
+	for i := range asks {
+		in.vdlAnswer(env, &asks[i])
+	}
+}
+
 // REGIONAL_RAW progress of a request.
 const (
 	rawNone = iota
 	rawAsked
 	rawReady
 )
+
+// resync takes a writer's heads table sent again: the writer restarted and
+// recovered, so the deltas and VDL updates its old life had not sent are
+// lost, and records it had sent above its durable point may have been
+// truncated. The follower drops what it buffered of that life, and the
+// pages of every PG whose head moved past what it applied: it reads them
+// again.
+func (in *Instance) resync(fresh, applied []redo.LSN, dropPending func()) {
+	dropPending()
+	for _, id := range in.cache.ids() {
+		if in.Vol != nil && id == TxnPage(in.Stream) {
+			continue // its own page: no one else writes it
+		}
+		i := int(in.cfg.Geometry.PGOf(id)) - 1
+		var was redo.LSN
+		if i < len(applied) {
+			was = applied[i]
+		}
+		if i < len(fresh) && fresh[i] != was {
+			delete(in.cache.pages, id)
+			delete(in.dirs, id)
+		}
+	}
+}

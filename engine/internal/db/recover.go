@@ -32,12 +32,13 @@ func (in *Instance) BecomeWriter(env wire.Env, stream uint8, epoch uint64, pgs [
 	in.Role = Writer
 	in.Stream = stream
 	in.Vol = nil
+	vcfg.OwnPage = TxnPage(stream)
 	in.vcfg = vcfg
 	step := redo.LSN(1)
 	if vcfg.Streams > 1 {
 		step = redo.MaxStreams
 	}
-	in.recovery = volume.StartRecovery(env, in.ID, stream, step, pgs, epoch, vcfg.LAL, 5*sim.Millisecond)
+	in.recovery = volume.StartRecovery(env, in.ID, stream, step, vcfg.OwnPage, pgs, epoch, vcfg.LAL, 5*sim.Millisecond)
 	env.Note(wire.Note{Kind: "recovery", Node: in.Name, Text: fmt.Sprintf("%s starts crash recovery at volume epoch %d", in.Name, epoch)})
 }
 
@@ -64,8 +65,9 @@ func (in *Instance) handleRecovery(env wire.Env, m *wire.Msg) bool {
 		in.Vol = in.recovery.Open(in.vcfg, in.Stream)
 		in.vdl = in.Vol.VDL()
 		in.Vol.Start(env)
-		in.synced = nil
+		in.synced, in.out = nil, streamOut{}
 		in.armKeepalive(env)
+		in.answerVDLAsks(env)
 		// In-flight transactions of the crashed writer are undone online;
 		// the instance takes statements at once (SIGMOD'17 §4.3).
 		in.startUndoRecovered(env)

@@ -40,7 +40,7 @@ func (n *Node) coalesce(env wire.Env, s *Segment) int {
 scan:
 	for ; i < len(s.log) && s.log[i].Rec.LSN <= t; i++ {
 		sr := &s.log[i]
-		if recordSum(&sr.Rec) != sr.Sum {
+		if !s.recordOK(sr) {
 			n.foundBad(env, s, badItem{lsn: sr.Rec.LSN}, "coalesce")
 			break
 		}
@@ -50,7 +50,7 @@ scan:
 				var p *page.Page
 				if j, ok := s.findBase(id); ok {
 					b := s.bases[j]
-					if b.Page.Checksum() != b.Sum {
+					if !s.pageOK(b) {
 						n.foundBad(env, s, badItem{page: id}, "coalesce")
 						break scan
 					}
@@ -120,15 +120,18 @@ func (n *Node) stage(env wire.Env, s *Segment) {
 		return
 	}
 	i, _ := s.find(from + 1)
+	// The batch is sized to what it will hold, so it is allocated once.
+	j, _ := s.find(upto + 1)
+	size := min(j-i, n.cfg.StageBatchRecords)
 	var b *redo.Batch
 	for k := 0; i < len(s.log) && s.log[i].Rec.LSN <= upto && k < n.cfg.StageBatchRecords; i++ {
 		sr := &s.log[i]
-		if recordSum(&sr.Rec) != sr.Sum {
+		if !s.recordOK(sr) {
 			n.foundBad(env, s, badItem{lsn: sr.Rec.LSN}, "staging")
 			break
 		}
 		if b == nil {
-			b = &redo.Batch{PG: s.PG, Records: make([]redo.Record, 0, min(64, n.cfg.StageBatchRecords))}
+			b = &redo.Batch{PG: s.PG, Records: make([]redo.Record, 0, size)}
 		}
 		b.Add(sr.Rec)
 		k++
@@ -232,7 +235,7 @@ func (n *Node) scrub(env wire.Env, s *Segment, budget *int) bool {
 		for ; i < len(s.log) && *budget > 0; i++ {
 			*budget--
 			n.stats.Scrubbed++
-			if sr := &s.log[i]; recordSum(&sr.Rec) != sr.Sum {
+			if sr := &s.log[i]; !s.recordOK(sr) {
 				n.foundBad(env, s, badItem{lsn: sr.Rec.LSN}, "scrub")
 			}
 		}
@@ -246,7 +249,7 @@ func (n *Node) scrub(env wire.Env, s *Segment, budget *int) bool {
 	for ; j < len(s.bases) && *budget > 0; j++ {
 		*budget--
 		n.stats.Scrubbed++
-		if b := s.bases[j]; b.Page.Checksum() != b.Sum {
+		if b := s.bases[j]; !s.pageOK(b) {
 			n.foundBad(env, s, badItem{page: b.Page.ID}, "scrub")
 		}
 	}
@@ -319,6 +322,10 @@ func (n *Node) Corrupt(pg redo.PGID) error {
 	s := n.Segment(pg)
 	if s == nil {
 		return ErrNoSegment
+	}
+	n.taint = true
+	for _, o := range n.segs {
+		o.taint = true
 	}
 	i, _ := s.find(s.coalesced + 1)
 	switch {

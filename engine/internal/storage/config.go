@@ -63,6 +63,10 @@ type Config struct {
 	// Conflicts turns on multi-master conflict detection: segments vote
 	// on each change to a page version (see multi.go).
 	Conflicts bool
+	// Streams is the number of writer streams (the writers), with
+	// Conflicts: gossip takes turns over all of them, including one a
+	// segment has not heard a record of yet.
+	Streams int
 }
 
 // DefaultConfig returns the default knobs.

@@ -119,6 +119,9 @@ func (n *Node) recoverQuery(env wire.Env, m *wire.Msg) {
 	}
 	floor := min(scl, known)
 	info := &wire.RecoverInfo{SCL: scl, KnownVDL: known, Floor: floor, Truncations: n.Truncations()}
+	if k := len(s.log); k > 0 {
+		info.Top = s.log[k-1].Rec.LSN
+	}
 	// The chain's floor is its last record already collected from the log.
 	if int(st) < len(s.chains) {
 		if c := s.chains[st].floor; c <= floor {
@@ -132,12 +135,25 @@ func (n *Node) recoverQuery(env wire.Env, m *wire.Msg) {
 			break
 		}
 	}
+	var claims map[claimKey]redo.LSN
+	if n.cfg.Conflicts {
+		claims = s.claimMap()
+	}
 	for ; i < len(s.log) && len(info.Above) < n.cfg.RecoverHeadsMax; i++ {
 		r := &s.log[i].Rec
 		if r.Stream != st {
 			continue
 		}
-		info.Above = append(info.Above, wire.RecordHead{LSN: r.LSN, PrevVolume: r.PrevVolume, PrevPG: r.PrevPG, CPL: r.CPL})
+		h := wire.RecordHead{LSN: r.LSN, PrevVolume: r.PrevVolume, PrevPG: r.PrevPG, CPL: r.CPL}
+		if claims != nil {
+			h.Page = r.Page
+			if r.Op == redo.OpVoid {
+				h.Void = redo.VoidLSNs(r.Key)
+			} else if r.Page != 0 {
+				h.Claimed = claims[claimKey{r.Page, r.PrevPage}] == r.LSN
+			}
+		}
+		info.Above = append(info.Above, h)
 	}
 	n.reply(env, m, s, info)
 }
@@ -156,7 +172,7 @@ func (n *Node) truncate(env wire.Env, m *wire.Msg, t *wire.Truncate, prior []wir
 	e := t.Range.Epoch
 	if e < n.volEpoch {
 		n.refusedStale(env, s, "truncation", e, n.volEpoch)
-		n.reply(env, m, s, &wire.TruncateDone{SCL: s.SCL(), Epoch: n.volEpoch})
+		n.reply(env, m, s, &wire.TruncateDone{SCL: s.StreamSCL(t.Range.Stream), Epoch: n.volEpoch})
 		return
 	}
 	before, dropped0 := s.SCL(), n.stats.Truncated
@@ -164,7 +180,14 @@ func (n *Node) truncate(env wire.Env, m *wire.Msg, t *wire.Truncate, prior []wir
 	// or the recovery sent its whole history.
 	if prior != nil || n.cleanEpoch+1 >= e {
 		all := append(append(make([]wire.Truncation, 0, len(prior)+1), prior...), t.Range)
-		n.installHistory(env, s.PG, all, e, t.VDL, "recovery")
+		// The recovery's VDL is not taken as the known VDL: the recovery
+		// may never finish (its writer crashes, another overtakes it), and
+		// the next may recover a lower VDL when the records above it
+		// never reached a write quorum. Coalescing and staging up to it
+		// would then bake annulled records into pages and the backup
+		// (found by the swarm test). The new writer tells the VDL once it
+		// has opened the volume.
+		n.installHistory(env, s.PG, all, e, redo.NoLSN, "recovery")
 	} else {
 		n.addTruncation(t.Range)
 		n.raiseLock(env, e, s, -1)
@@ -172,7 +195,7 @@ func (n *Node) truncate(env wire.Env, m *wire.Msg, t *wire.Truncate, prior []wir
 	}
 	n.note(env, "truncate", s.PG, "s%d truncated [%d, %d] at volume epoch %d: %d records dropped, SCL %d→%d",
 		s.ID, t.Range.From, t.Range.To, e, n.stats.Truncated-dropped0, before, s.SCL())
-	n.reply(env, m, s, &wire.TruncateDone{SCL: s.SCL(), Epoch: n.volEpoch})
+	n.reply(env, m, s, &wire.TruncateDone{SCL: s.StreamSCL(t.Range.Stream), Epoch: n.volEpoch})
 }
 
 // setMembership installs a PG membership of a newer epoch (SIGMOD'18
@@ -268,7 +291,7 @@ func (n *Node) serveHydrate(env wire.Env, m *wire.Msg) {
 		d.BaseLSN = s.coalesced
 		d.Pages = make([]any, 0, len(s.bases))
 		for _, b := range s.bases {
-			if b.Page.Checksum() != b.Sum {
+			if !s.pageOK(b) {
 				n.foundBad(env, s, badItem{page: b.Page.ID}, "hydration")
 				return
 			}
@@ -282,7 +305,7 @@ func (n *Node) serveHydrate(env wire.Env, m *wire.Msg) {
 	d.Records = make([]redo.Record, 0, len(s.log)-i)
 	for ; i < len(s.log); i++ {
 		sr := &s.log[i]
-		if recordSum(&sr.Rec) != sr.Sum {
+		if !s.recordOK(sr) {
 			n.foundBad(env, s, badItem{lsn: sr.Rec.LSN}, "hydration")
 			return
 		}

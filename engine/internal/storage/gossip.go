@@ -38,12 +38,21 @@ func (n *Node) gossipRound(env wire.Env) {
 			continue
 		}
 		need := s.Waiting() > 0 || n.behind() || s.idleRounds >= n.cfg.GossipIdleRounds
-		best := -1
-		for i, v := range s.peerSCL {
-			if v > s.SCL() && (best < 0 || v > s.peerSCL[best]) {
-				best = i
+		// With several writers, gossip takes turns over the writer
+		// streams: each has its own chain, with its own gaps. A stream a
+		// peer is known to be ahead on goes first.
+		st := uint8(0)
+		if streams := uint8(max(len(s.chains), n.cfg.Streams)); n.cfg.Conflicts && streams > 1 {
+			st = s.gossipStream % streams
+			for k := range streams {
+				if c := (st + k) % streams; s.peerAhead(c) >= 0 {
+					st = c
+					break
+				}
 			}
+			s.gossipStream = (st + 1) % streams
 		}
+		best := s.peerAhead(st)
 		if best >= 0 {
 			need = true
 		}
@@ -58,20 +67,24 @@ func (n *Node) gossipRound(env wire.Env) {
 		if peer < 0 || env.Rand().IntN(2) == 0 {
 			peer = env.Rand().IntN(len(s.peers))
 		}
-		n.sendGossip(env, s, peer)
+		n.sendGossip(env, s, peer, st)
 	}
 }
 
-func (n *Node) sendGossip(env wire.Env, s *Segment, peer int) {
+func (n *Node) sendGossip(env wire.Env, s *Segment, peer int, st uint8) {
 	p := s.peers[peer]
+	scl := s.StreamSCL(st)
 	var top redo.LSN
-	if i, _ := s.find(s.SCL() + 1); i < len(s.log) {
-		top = s.log[i].Rec.LSN
+	for i, _ := s.find(scl + 1); i < len(s.log); i++ {
+		if s.log[i].Rec.Stream == st {
+			top = s.log[i].Rec.LSN
+			break
+		}
 	}
 	n.stats.GossipSent++
 	env.Send(wire.Msg{
-		Kind: wire.Gossip, From: n.ID, To: p.Node, PG: s.PG, Seg: p.Seg, N: int64(s.ID),
-		VolEpoch: n.cleanEpoch, MemEpoch: s.quorum.Epoch(), A: s.SCL(), B: top,
+		Kind: wire.Gossip, From: n.ID, To: p.Node, PG: s.PG, Seg: p.Seg, N: int64(s.ID), Stream: st,
+		VolEpoch: n.cleanEpoch, MemEpoch: s.quorum.Epoch(), A: scl, B: top,
 	})
 }
 
@@ -83,13 +96,11 @@ func (n *Node) gossip(env wire.Env, m *wire.Msg) {
 	}
 	n.stats.GossipReceived++
 	reply := wire.Msg{
-		Kind: wire.GossipReply, From: n.ID, To: m.From, PG: s.PG, Seg: s.ID, N: m.N,
-		VolEpoch: n.cleanEpoch, MemEpoch: s.quorum.Epoch(), A: s.SCL(), B: s.floor(0),
+		Kind: wire.GossipReply, From: n.ID, To: m.From, PG: s.PG, Seg: s.ID, N: m.N, Stream: m.Stream,
+		VolEpoch: n.cleanEpoch, MemEpoch: s.quorum.Epoch(), A: s.StreamSCL(m.Stream), B: s.floor(m.Stream),
 	}
 	peer := s.peerIndex(uint32(m.N))
-	if peer >= 0 && m.A > s.peerSCL[peer] {
-		s.peerSCL[peer] = m.A
-	}
+	s.heardPeerSCL(peer, m.Stream, m.A)
 	switch {
 	case m.MemEpoch < s.quorum.Epoch():
 		// SIGMOD'18 §4.1: every gossip carries the membership epoch and a
@@ -118,7 +129,10 @@ func (n *Node) gossip(env wire.Env, m *wire.Msg) {
 		if m.B != 0 && sr.Rec.LSN >= m.B {
 			break
 		}
-		if recordSum(&sr.Rec) != sr.Sum {
+		if sr.Rec.Stream != m.Stream {
+			continue // the asker asked about one writer's chain
+		}
+		if !s.recordOK(sr) {
 			// Never spread damage; scrub will repair it.
 			n.foundBad(env, s, badItem{lsn: sr.Rec.LSN}, "gossip")
 			break
@@ -150,9 +164,8 @@ func (n *Node) gossipReply(env wire.Env, m *wire.Msg) {
 		return
 	}
 	peer := s.peerIndex(m.Seg)
-	if peer >= 0 {
-		s.peerSCL[peer] = m.A
-	}
+	s.heardPeerSCL(peer, m.Stream, m.A)
+
 	if m.MemEpoch < s.quorum.Epoch() {
 		n.refusedStale(env, s, "gossip reply", m.MemEpoch, s.quorum.Epoch())
 		return
@@ -175,7 +188,7 @@ func (n *Node) gossipReply(env wire.Env, m *wire.Msg) {
 		return
 	}
 	b := m.Batch
-	if m.B > s.SCL() && m.A > s.SCL() && (b == nil || b.Records[0].PrevPG != s.SCL()) {
+	if m.Stream == 0 && m.B > s.SCL() && m.A > s.SCL() && (b == nil || b.Records[0].PrevPG != s.SCL()) {
 		// The peer has collected past this segment's SCL: gossip cannot
 		// bring the records in between any more. Fill from a full copy.
 		n.catchUp(env, s)

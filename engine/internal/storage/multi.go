@@ -23,22 +23,39 @@ type claimKey struct {
 	base redo.LSN
 }
 
-// claims returns the segment's claims, rebuilding them from the log after
-// a restart (in LSN order: the durable outcome is in the void records; the
-// claims only decide votes on changes still on their way).
+// claimMap returns the segment's claims, rebuilding them after a restart
+// from the votes stored with the records.
 func (s *Segment) claimMap() map[claimKey]redo.LSN {
 	if s.claims == nil {
 		s.claims = map[claimKey]redo.LSN{}
 		for i := range s.log {
-			r := &s.log[i].Rec
-			s.noteRecord(r)
+			s.noteRecord(&s.log[i])
 		}
 	}
 	return s.claims
 }
 
-// noteRecord takes a record into the claims and the void set.
-func (s *Segment) noteRecord(r *redo.Record) {
+// votedFor reports the segment's vote on r as it is stored: whether r holds
+// the claim on its page version here. The claim is taken when r arrives
+// (claim), or, for a record that came by gossip, if no change holds it.
+func (n *Node) votedFor(s *Segment, r *redo.Record) bool {
+	if !n.cfg.Conflicts || r.Page == 0 {
+		return false
+	}
+	claims := s.claimMap()
+	k := claimKey{r.Page, r.PrevPage}
+	holder, held := claims[k]
+	if !held {
+		claims[k] = r.LSN
+		return true
+	}
+	return holder == r.LSN
+}
+
+// noteRecord takes a stored record into the claims (when it holds its vote)
+// and the void set.
+func (s *Segment) noteRecord(sr *StoredRecord) {
+	r := &sr.Rec
 	if r.Op == redo.OpVoid {
 		if s.voided == nil {
 			s.voided = map[redo.LSN]redo.LSN{}
@@ -53,16 +70,13 @@ func (s *Segment) noteRecord(r *redo.Record) {
 		}
 		return
 	}
-	if r.Page == 0 || s.claims == nil {
+	if r.Page == 0 || s.claims == nil || !sr.Claimed {
 		return
 	}
 	if _, void := s.voided[r.LSN]; void {
 		return
 	}
-	k := claimKey{r.Page, r.PrevPage}
-	if _, held := s.claims[k]; !held {
-		s.claims[k] = r.LSN
-	}
+	s.claims[claimKey{r.Page, r.PrevPage}] = r.LSN
 }
 
 // claim takes, as a batch arrives, the page versions its changes are the
@@ -174,4 +188,40 @@ func (s *Segment) materializeVector(id redo.PageID, v *wire.ReadVector, known []
 		}
 	}
 	return p, badItem{}, nil
+}
+
+// DoubleClaims returns the pairs of changes this segment holds that were
+// both based on the same page version and are both still standing (not
+// voided): two conflicting changes that both won. Multi-master must never
+// leave one; the checker calls it once the writers are quiet.
+func (s *Segment) DoubleClaims() [][2]redo.LSN {
+	seen := map[claimKey]redo.LSN{}
+	var out [][2]redo.LSN
+	for i := range s.log {
+		r := &s.log[i].Rec
+		if r.Page == 0 || r.Op == redo.OpVoid {
+			continue
+		}
+		if _, void := s.voided[r.LSN]; void {
+			continue
+		}
+		k := claimKey{r.Page, r.PrevPage}
+		if other, ok := seen[k]; ok {
+			out = append(out, [2]redo.LSN{other, r.LSN})
+			continue
+		}
+		seen[k] = r.LSN
+	}
+	return out
+}
+
+// rebuildVoids rebuilds the void set from the log after a reload; the
+// claims are rebuilt lazily when a vote needs them.
+func (s *Segment) rebuildVoids() {
+	s.voided, s.claims = nil, nil
+	for i := range s.log {
+		if s.log[i].Rec.Op == redo.OpVoid {
+			s.noteRecord(&s.log[i])
+		}
+	}
 }

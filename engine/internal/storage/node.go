@@ -56,7 +56,9 @@ type Node struct {
 	pullAt   sim.Time // the earliest time to ask a peer for truncations again
 	scrubSeg int
 
-	// Fault settings and counters survive a crash.
+	// Fault settings and counters survive a crash. taint is set once
+	// Corrupt damaged data here (see Segment.taint).
+	taint bool
 	slow  sim.Time
 	stats Stats
 	// lastDue is when the last batch given to the disk completes.
@@ -146,6 +148,7 @@ func (n *Node) Place(p Placement) *Segment {
 		panic(fmt.Sprintf("storage: %s already holds s%d", n.Name, p.Seg))
 	}
 	s := newSegment(p.Seg, p.PG, p.Full)
+	s.taint = n.taint
 	s.quorum = p.Quorum
 	s.setPeers(p.Peers)
 	s.hydrated = !p.Hydrate
@@ -178,6 +181,7 @@ func (s *Segment) setPeers(all []wire.Peer) {
 		}
 	}
 	s.peerSCL = make([]redo.LSN, len(s.peers))
+	s.streamPeerSCL = nil
 }
 
 // Segment returns the node's segment of pg with the lowest ID, or nil.
@@ -325,7 +329,7 @@ func (n *Node) load(img Image) {
 		if s == nil {
 			s = newSegment(m.ID, m.PG, m.Full)
 		}
-		*s = Segment{ID: m.ID, PG: m.PG, Full: m.Full}
+		*s = Segment{ID: m.ID, PG: m.PG, Full: m.Full, taint: n.taint}
 		s.quorum = m.Quorum
 		s.peers = m.Peers
 		s.peerSCL = make([]redo.LSN, len(s.peers))
@@ -341,7 +345,15 @@ func (n *Node) load(img Image) {
 		for st, f := range m.Floor {
 			s.chains[st].floor = f
 		}
+		// Every writer stream with records in the log has a chain, saved
+		// floor or not.
+		for i := range s.log {
+			for int(s.log[i].Rec.Stream) >= len(s.chains) {
+				s.chains = append(s.chains, chain{})
+			}
+		}
 		s.rebuildChains()
+		s.rebuildVoids()
 		n.segs = append(n.segs, s)
 	}
 	slices.SortFunc(n.segs, cmpSeg)

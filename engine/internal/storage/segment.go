@@ -70,22 +70,33 @@ type Segment struct {
 	staged    redo.LSN
 	pgmrpl    redo.LSN
 
+	// taint is set once a fault damaged this node's data (Corrupt): only
+	// then can a stored record or page fail its checksum, so only then are
+	// the checksums computed again on every read of the disk. It survives
+	// a crash, as the damage does.
+	taint bool
+
 	// Volatile state, lost in a crash.
-	metaDirty    bool       // staged or pgmrpl moved since the metadata was written
-	peerSCL      []redo.LSN // per peer, the SCL it last reported
-	bad          []badItem  // damage found and not yet repaired
-	idleRounds   int        // gossip rounds since this segment last gossiped
-	scrubLSN     redo.LSN   // scrub's cursor in the log
-	scrubPage    redo.PageID
-	hydrateAsked bool // a Hydrate is outstanding
-	hydrateTries int
-	hydrateStart sim.Time
-	noted        uint64 // one more than the last stale epoch noted (0: none)
+	metaDirty bool       // staged or pgmrpl moved since the metadata was written
+	peerSCL   []redo.LSN // per peer, the SCL it last reported
+	// streamPeerSCL is peerSCL for the other writer streams (multi-master),
+	// indexed by stream then peer.
+	streamPeerSCL [][]redo.LSN
+	bad           []badItem // damage found and not yet repaired
+	idleRounds    int       // gossip rounds since this segment last gossiped
+	scrubLSN      redo.LSN  // scrub's cursor in the log
+	scrubPage     redo.PageID
+	hydrateAsked  bool // a Hydrate is outstanding
+	hydrateTries  int
+	hydrateStart  sim.Time
+	noted         uint64 // one more than the last stale epoch noted (0: none)
 	// Multi-master: the first change claiming each page version here, and
 	// the records void records annul (record → the void's LSN). Claims are
 	// volatile, rebuilt from the log.
 	claims map[claimKey]redo.LSN
 	voided map[redo.LSN]redo.LSN
+	// gossipStream is the writer stream the next gossip asks about.
+	gossipStream uint8
 }
 
 // chain tracks one writer stream's PG backlink chain. scl is the end of its
@@ -126,8 +137,16 @@ func (s *Segment) Len() int { return len(s.log) }
 // Waiting reports the number of records above the SCL: records that wait
 // for a gap below them to be filled.
 func (s *Segment) Waiting() int {
-	i, _ := s.find(s.SCL() + 1)
-	return len(s.log) - i
+	n := 0
+	for st := range s.chains {
+		i, _ := s.find(s.chains[st].scl + 1)
+		for ; i < len(s.log); i++ {
+			if s.log[i].Rec.Stream == uint8(st) {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // BaseLSN reports the coalesced LSN: every record up to it is applied to
@@ -292,7 +311,7 @@ func (s *Segment) add(r StoredRecord) bool {
 		s.advance(st, i)
 	}
 	if r.Rec.Op == redo.OpVoid || s.claims != nil {
-		s.noteRecord(&s.log[i].Rec)
+		s.noteRecord(&s.log[i])
 	}
 	return true
 }
@@ -390,7 +409,7 @@ func (s *Segment) materialize(id redo.PageID, at, head redo.LSN) (*page.Page, ba
 	var p *page.Page
 	if i, ok := s.findBase(id); ok {
 		b := s.bases[i]
-		if b.Page.Checksum() != b.Sum {
+		if !s.pageOK(b) {
 			return nil, badItem{page: id}, ErrCorrupt
 		}
 		if b.Page.LSN > at {
@@ -408,7 +427,7 @@ func (s *Segment) materialize(id redo.PageID, at, head redo.LSN) (*page.Page, ba
 		if sr.Rec.Page != id {
 			continue
 		}
-		if recordSum(&sr.Rec) != sr.Sum {
+		if !s.recordOK(sr) {
 			return nil, badItem{lsn: sr.Rec.LSN}, ErrCorrupt
 		}
 		if err := p.Apply(&sr.Rec); err != nil {
@@ -466,4 +485,41 @@ func Replay(id redo.PageID, at redo.LSN, lists ...[]redo.Record) (*page.Page, er
 		}
 		last = r.LSN
 	}
+}
+
+// heardPeerSCL records the SCL a peer reported for stream st.
+func (s *Segment) heardPeerSCL(peer int, st uint8, scl redo.LSN) {
+	if peer < 0 || peer >= len(s.peers) {
+		return
+	}
+	if st == 0 {
+		s.peerSCL[peer] = scl
+		return
+	}
+	for int(st) >= len(s.streamPeerSCL) {
+		s.streamPeerSCL = append(s.streamPeerSCL, nil)
+	}
+	if len(s.streamPeerSCL[st]) != len(s.peers) {
+		s.streamPeerSCL[st] = make([]redo.LSN, len(s.peers))
+	}
+	s.streamPeerSCL[st][peer] = scl
+}
+
+// peerAhead returns the peer that reported the highest SCL of stream st
+// above this segment's, or -1.
+func (s *Segment) peerAhead(st uint8) int {
+	scls := s.peerSCL
+	if st > 0 {
+		if int(st) >= len(s.streamPeerSCL) {
+			return -1
+		}
+		scls = s.streamPeerSCL[st]
+	}
+	best, own := -1, s.StreamSCL(st)
+	for i, v := range scls {
+		if v > own && (best < 0 || v > scls[best]) {
+			best = i
+		}
+	}
+	return best
 }

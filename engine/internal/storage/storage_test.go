@@ -578,11 +578,13 @@ func TestTruncationHistory(t *testing.T) {
 	if w.seg(4).SCL() != 103 {
 		t.Fatalf("c1: %s", w.seg(4).Describe())
 	}
-	// Epoch 4's recovery sends c1 its whole history.
+	// Epoch 4's recovery sends c1 its whole history. c1 does not take the
+	// recovery's VDL as known: it learns it from the new writer, once the
+	// recovery has finished.
 	r4 := wire.Truncation{Epoch: 4, From: 102, To: 300}
 	w.control(4, &wire.TruncateAll{Truncate: wire.Truncate{Range: r4, VDL: 101}, Prior: []wire.Truncation{r2, r3}})
 	w.run(2 * ms)
-	if n := w.nodes[4]; n.CleanEpoch() != 4 || n.KnownVDL() != 101 || w.seg(4).SCL() != 101 || len(n.Truncations()) != 3 {
+	if n := w.nodes[4]; n.CleanEpoch() != 4 || n.KnownVDL() != 2 || w.seg(4).SCL() != 101 || len(n.Truncations()) != 3 {
 		t.Fatalf("c1 after TruncateAll: clean %d, known VDL %d, %s", n.CleanEpoch(), n.KnownVDL(), w.seg(4).Describe())
 	}
 	// c2 gets a plain Truncate of epoch 4 though it knows only to epoch 2.

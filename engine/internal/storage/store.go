@@ -125,6 +125,10 @@ type SegmentMeta struct {
 type StoredRecord struct {
 	Rec redo.Record
 	Sum uint32
+	// Claimed is the segment's vote on the record's page version, cast
+	// when it arrived (multi-master): whether it was the first change to
+	// claim that version here. A vote cast is durable.
+	Claimed bool
 }
 
 // StoredPage is a base page as it lies on disk, with its checksum.

@@ -48,3 +48,16 @@ func crcU64(c uint32, v uint64) uint32 {
 	return t[0][hi>>24] ^ t[1][hi>>16&0xff] ^ t[2][hi>>8&0xff] ^ t[3][hi&0xff] ^
 		t[4][c>>24] ^ t[5][c>>16&0xff] ^ t[6][c>>8&0xff] ^ t[7][c&0xff]
 }
+
+// recordOK reports whether a stored record matches the checksum taken when
+// it was written. Only a segment a fault damaged (taint) can hold one that
+// does not, so the others skip computing it: the result is the same.
+func (s *Segment) recordOK(sr *StoredRecord) bool {
+	return !s.taint || recordSum(&sr.Rec) == sr.Sum
+}
+
+// pageOK reports whether a stored base page matches its checksum; see
+// recordOK.
+func (s *Segment) pageOK(b StoredPage) bool {
+	return !s.taint || b.Page.Checksum() == b.Sum
+}

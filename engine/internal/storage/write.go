@@ -196,7 +196,7 @@ func (n *Node) pull(env wire.Env, s *Segment, peer int) {
 	if peer < 0 {
 		peer = env.Rand().IntN(len(s.peers))
 	}
-	n.sendGossip(env, s, peer)
+	n.sendGossip(env, s, peer, 0)
 }
 
 // behind reports whether the node knows of a recovery whose truncation
@@ -236,6 +236,15 @@ func (n *Node) addTruncation(t wire.Truncation) int {
 			return 0
 		}
 		covered = covered || h.Stream == t.Stream && h.From <= t.From && t.To <= h.To
+	}
+	if t.Epoch < n.cleanEpoch && t.Stream == 0 {
+		// The node knows every range up to its clean epoch, so a range of
+		// an older epoch it does not know is a recovery's that a newer one
+		// overtook before it truncated: applying it would annul records
+		// the newer epoch wrote above its own range (found by the swarm
+		// test: two recoveries raced, the stale one's wider range reached
+		// a node through a later recovery's history).
+		return 0
 	}
 	n.truncs = append(n.truncs, t)
 	if covered {
@@ -403,7 +412,7 @@ func (n *Node) addRecords(env wire.Env, s *Segment, recs []redo.Record) int {
 		if len(n.truncs) > 0 && n.truncated(r.LSN, r.Stream) {
 			continue
 		}
-		sr := StoredRecord{Rec: *r, Sum: recordSum(r)}
+		sr := StoredRecord{Rec: *r, Sum: recordSum(r), Claimed: n.votedFor(s, r)}
 		if s.add(sr) {
 			sc = append(sc, sr)
 			continue

@@ -12,7 +12,8 @@ import (
 // several writers, the MTR's votes until storage decides it.
 type cpl struct {
 	lsn redo.LSN
-	mtr *MTR // nil with one writer, or once decided
+	lo  redo.LSN // the MTR's first LSN: a reader at or above it sees the MTR
+	mtr *MTR     // nil with one writer, or once decided
 }
 
 // decided reports whether VDL may pass the CPL: a plain CPL, or an MTR that
@@ -47,6 +48,11 @@ type MTR struct {
 	Split bool
 	votes []recordVote
 	cpl   redo.LSN
+	// deps are the pending MTRs of this writer that it is based on: it can
+	// win only once they have, and it loses if one of them loses.
+	deps []*MTR
+	// Cascade reports an MTR that lost because one it was based on did.
+	Cascade bool
 }
 
 type recordVote struct {
@@ -80,26 +86,29 @@ func newMulti() *multi {
 // addCPL registers the CPL of a freshly allocated MTR; with several
 // writers, an MTR that changes pages waits for storage's votes.
 func (v *Volume) addCPL(mtr []redo.Record) {
-	last := mtr[len(mtr)-1].LSN
+	last, lo := mtr[len(mtr)-1].LSN, mtr[0].LSN
 	if v.mm == nil {
-		v.cpls = append(v.cpls, cpl{lsn: last})
+		v.cpls = append(v.cpls, cpl{lsn: last, lo: lo})
 		return
 	}
 	v.mm.seq++
 	m := &MTR{ID: v.mm.seq, Records: slices.Clone(mtr), cpl: last}
 	for _, r := range mtr {
-		if r.Page == 0 {
-			continue // no page, no conflict: a void record
+		if r.Page == 0 || r.Page == v.cfg.OwnPage {
+			continue // no page, or a page no one else writes: no conflict
+		}
+		if dep := v.mm.pending[r.PrevPage]; dep != nil && dep != m && !slices.Contains(m.deps, dep) {
+			m.deps = append(m.deps, dep)
 		}
 		m.votes = append(m.votes, recordVote{lsn: r.LSN, pg: r.PG, page: r.Page})
 		v.mm.pending[r.LSN] = m
 	}
 	if len(m.votes) == 0 {
 		m.Outcome = Won
-		v.cpls = append(v.cpls, cpl{lsn: last})
+		v.cpls = append(v.cpls, cpl{lsn: last, lo: lo})
 		return
 	}
-	v.cpls = append(v.cpls, cpl{lsn: last, mtr: m})
+	v.cpls = append(v.cpls, cpl{lsn: last, lo: lo, mtr: m})
 }
 
 // vote counts a segment's votes carried by its acknowledgement, and
@@ -145,14 +154,68 @@ func (v *Volume) vote(p *PG, slot int, m *wire.Msg) bool {
 			decided = true
 		}
 	}
+	// A decision may settle MTRs based on the decided ones.
+	for again := decided; again; {
+		again = false
+		for _, c := range v.cpls {
+			if c.mtr != nil && c.mtr.Outcome == Pending && v.decide(c.mtr) {
+				again = true
+			}
+		}
+	}
 	return decided
+}
+
+// askVotes asks member i of p again for its votes on the changes in
+// (from, upto] still waiting for them. A segment that got a change by
+// gossip before the writer's copy arrived acknowledges it through its SCL
+// alone, with no vote; the writer sends the change again, and a segment
+// answers a copy it already holds with its stored vote. It reports
+// whether it asked.
+func (v *Volume) askVotes(env wire.Env, p *PG, i int, from, upto redo.LSN) bool {
+	if v.mm == nil || len(v.mm.pending) == 0 || upto <= from {
+		return false
+	}
+	var recs []redo.Record
+	for l, mt := range v.mm.pending {
+		if l <= from || l > upto {
+			continue
+		}
+		k := slices.IndexFunc(mt.votes, func(rv recordVote) bool { return rv.lsn == l })
+		if rv := &mt.votes[k]; rv.pg != p.ID || (rv.acc | rv.rej).Has(i) {
+			continue
+		}
+		recs = append(recs, mt.Records[slices.IndexFunc(mt.Records, func(r redo.Record) bool { return r.LSN == l })])
+	}
+	if len(recs) == 0 {
+		return false
+	}
+	slices.SortFunc(recs, func(x, y redo.Record) int { return cmpLSN(x.LSN, y.LSN) })
+	b := &redo.Batch{PG: p.ID}
+	for _, r := range recs {
+		b.Add(r)
+	}
+	v.stats.Retries++
+	v.send(env, p, p.Members[i], b)
+	return true
 }
 
 // decide settles an MTR once its votes allow: won when every record has a
 // write quorum of acceptances, lost when some record cannot get one.
 func (v *Volume) decide(mt *MTR) bool {
 	won := true
+	for _, d := range mt.deps {
+		switch d.Outcome {
+		case Lost:
+			mt.Outcome, mt.Cascade, mt.Winner = Lost, true, d.Winner
+		case Pending:
+			won = false
+		}
+	}
 	for i := range mt.votes {
+		if mt.Outcome == Lost {
+			break
+		}
 		rv := &mt.votes[i]
 		q := v.PG(rv.pg).Quorum
 		if q.WriteOK(rv.acc) {
@@ -167,7 +230,7 @@ func (v *Volume) decide(mt *MTR) bool {
 			break
 		}
 	}
-	if won {
+	if won && mt.Outcome == Pending {
 		mt.Outcome = Won
 	}
 	if mt.Outcome == Pending {
@@ -177,6 +240,7 @@ func (v *Volume) decide(mt *MTR) bool {
 		delete(v.mm.pending, rv.lsn)
 	}
 	v.mm.decided = append(v.mm.decided, mt)
+
 	switch mt.Outcome {
 	case Won:
 		v.mm.stats.MTRsWon++
@@ -220,9 +284,17 @@ func (v *Volume) MultiStats() MultiStats {
 // VDL can pass the lost records only together with the void that annuls
 // them, never rest between the two, so no reader at any VDL — this
 // writer's or another's view of it — applies a lost change.
-func (v *Volume) Void(env wire.Env, mt *MTR) {
+//
+// It returns the void records, for the other writers: a reader's read
+// vector names the head of every stream in a PG, and the head must count
+// the void, or a segment that holds the lost change but not yet its void
+// would serve the lost change.
+func (v *Volume) Void(env wire.Env, mt *MTR) []redo.Record {
 	var recs []redo.Record
 	for _, r := range mt.Records {
+		if r.Page == v.cfg.OwnPage {
+			continue // its own transaction page stands: harmless, and unbroken
+		}
 		k := slices.IndexFunc(recs, func(x redo.Record) bool { return x.PG == r.PG })
 		if k < 0 {
 			recs = append(recs, redo.Record{PG: r.PG, Op: redo.OpVoid})
@@ -233,11 +305,12 @@ func (v *Volume) Void(env wire.Env, mt *MTR) {
 	v.allocate(env, recs)
 	for i := range v.cpls {
 		if v.cpls[i].mtr == mt {
-			v.cpls[i] = cpl{lsn: recs[len(recs)-1].LSN}
+			v.cpls[i] = cpl{lsn: recs[len(recs)-1].LSN, lo: v.cpls[i].lo}
 			break
 		}
 	}
 	v.mm.stats.Voids++
+	return recs
 }
 
 // LastMTR returns the MTR the last Append made, when it waits for votes;

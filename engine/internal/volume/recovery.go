@@ -35,6 +35,7 @@ type Recovery struct {
 	self    sim.NodeID
 	stream  uint8
 	step    redo.LSN
+	ownPage redo.PageID // the stream's own page, whose records never conflict
 	epoch   uint64
 	lal     uint64
 	retry   sim.Time
@@ -50,6 +51,9 @@ type Recovery struct {
 	// stale is set when a segment holds a newer volume epoch: another
 	// recovery overtook this one.
 	stale bool
+	// armed is set while the retry alarm is pending: one at a time, however
+	// often the recovery sends between two alarms.
+	armed bool
 	stats RecoveryStats
 }
 
@@ -83,8 +87,16 @@ type recPG struct {
 //
 // With several writers, each recovers only its own stream (stream), whose
 // LSNs are step apart.
-func StartRecovery(env wire.Env, self sim.NodeID, stream uint8, step redo.LSN, pgs []PGSpec, epoch uint64, lal uint64, retry sim.Time) *Recovery {
-	r := &Recovery{self: self, stream: stream, step: max(step, 1), epoch: epoch, lal: lal, retry: retry, phase: phaseQuery, started: env.Now()}
+//
+// With several writers (step > 1) a crashed writer may have lost a vote
+// and died before voiding its change; only the votes say so, and they are
+// in storage: every segment's claim. Recovery then hears every segment of
+// each PG, and stops the chain at the first change that lacks a write
+// quorum of claims. That point is never below an acknowledged commit: VDL
+// never passes an undecided change. The price is that a crashed writer's
+// recovery waits for all of a PG's segments.
+func StartRecovery(env wire.Env, self sim.NodeID, stream uint8, step redo.LSN, ownPage redo.PageID, pgs []PGSpec, epoch uint64, lal uint64, retry sim.Time) *Recovery {
+	r := &Recovery{self: self, stream: stream, step: max(step, 1), ownPage: ownPage, epoch: epoch, lal: lal, retry: retry, phase: phaseQuery, started: env.Now()}
 	for _, p := range pgs {
 		n := len(p.Members)
 		r.pgs = append(r.pgs, &recPG{PGSpec: p, info: make([]*wire.RecoverInfo, n), done: make([]bool, n), scl: make([]redo.LSN, n)})
@@ -165,7 +177,10 @@ func (r *Recovery) send(env wire.Env) {
 				VolEpoch: r.epoch, MemEpoch: p.Quorum.Epoch(), Body: body})
 		}
 	}
-	env.After(r.retry, wire.Msg{Kind: wire.Timer, From: r.self, To: r.self, N: AlarmRecovery})
+	if !r.armed {
+		r.armed = true
+		env.After(r.retry, wire.Msg{Kind: wire.Timer, From: r.self, To: r.self, N: AlarmRecovery})
+	}
 }
 
 // Handle takes a message for the recovery and reports whether recovery has
@@ -175,6 +190,7 @@ func (r *Recovery) Handle(env wire.Env, m *wire.Msg) bool {
 		return false
 	}
 	if m.Kind == wire.Timer && m.N == AlarmRecovery {
+		r.armed = false
 		r.send(env)
 		return false
 	}
@@ -199,6 +215,13 @@ func (r *Recovery) Handle(env wire.Env, m *wire.Msg) bool {
 			}
 		}
 	case *wire.TruncateDone:
+		if body.Epoch > r.epoch && r.step > 1 {
+			// Multi-master: another writer's recovery took a newer epoch
+			// meanwhile. Recovering another stream, it does not compete:
+			// start again above it.
+			r.restart(env, body.Epoch+1)
+			return false
+		}
 		if body.Epoch > r.epoch {
 			if !r.stale {
 				r.stale = true
@@ -227,6 +250,21 @@ func (r *Recovery) Handle(env wire.Env, m *wire.Msg) bool {
 	return r.phase == phaseDone
 }
 
+// restart begins the recovery again at volume epoch epoch.
+func (r *Recovery) restart(env wire.Env, epoch uint64) {
+	env.Note(wire.Note{Kind: "recovery", Text: fmt.Sprintf("recovery of stream %d restarts at epoch %d, above another writer's recovery", r.stream, epoch)})
+	r.epoch = epoch
+	r.phase = phaseQuery
+	r.vcl, r.vdl, r.truncEnd, r.prior = 0, 0, 0, nil
+	for _, p := range r.pgs {
+		clear(p.info)
+		clear(p.done)
+		clear(p.scl)
+		p.head, p.ready = 0, false
+	}
+	r.send(env)
+}
+
 func (r *Recovery) pg(id redo.PGID) *recPG {
 	for _, p := range r.pgs {
 		if p.ID == id {
@@ -250,6 +288,12 @@ func (p *recPG) answered() quorum.Set {
 
 func (r *Recovery) allRead() bool {
 	for _, p := range r.pgs {
+		if r.step > 1 {
+			if p.answered() != p.Quorum.All()&^p.Quorum.Added() {
+				return false // multi-master: every segment's votes
+			}
+			continue
+		}
 		if !p.Quorum.ReadOK(p.answered()) {
 			return false
 		}
@@ -278,7 +322,7 @@ func (r *Recovery) allTruncated() bool {
 // segments hold: VCL is where the chain first breaks, VDL the last
 // consistency point at or below it.
 func (r *Recovery) compute(env wire.Env) {
-	var floor, vdl, prevEnd redo.LSN
+	var floor, vdl, prevEnd, top redo.LSN
 	var truncs []wire.Truncation
 	for _, p := range r.pgs {
 		for _, in := range p.info {
@@ -286,6 +330,7 @@ func (r *Recovery) compute(env wire.Env) {
 				continue
 			}
 			floor = max(floor, in.Floor)
+			top = max(top, in.Top)
 			for _, t := range in.Truncations {
 				truncs = append(truncs, t)
 				if t.Stream == r.stream {
@@ -312,17 +357,37 @@ func (r *Recovery) compute(env wire.Env) {
 		return slices.ContainsFunc(truncs, func(t wire.Truncation) bool { return l >= t.From && l <= t.To && t.Stream == r.stream })
 	}
 	next := map[redo.LSN]wire.RecordHead{} // volume backlink → record
+	voided := map[redo.LSN]bool{}
+	claimers := map[redo.LSN]quorum.Set{} // multi-master: who voted for each change
+	quorumOf := map[redo.LSN]quorum.Membership{}
 	for _, p := range r.pgs {
-		for _, in := range p.info {
+		for slot, in := range p.info {
 			if in == nil {
 				continue
 			}
 			for _, h := range in.Above {
-				if !annulled(h.LSN) {
-					next[h.PrevVolume] = h
+				if annulled(h.LSN) {
+					continue
 				}
+				next[h.PrevVolume] = h
+				for _, l := range h.Void {
+					voided[l] = true
+				}
+				if h.Claimed {
+					claimers[h.LSN] |= 1 << slot
+				}
+				quorumOf[h.LSN] = p.Quorum
 			}
 		}
+	}
+	// lost reports a change of a multi-master stream that did not win its
+	// vote: its page is shared, it is not voided, and the segments that
+	// claimed it for their page version are no write quorum.
+	lost := func(h wire.RecordHead) bool {
+		if r.step <= 1 || h.Page == 0 || h.Page == r.ownPage || voided[h.LSN] {
+			return false
+		}
+		return !quorumOf[h.LSN].WriteOK(claimers[h.LSN])
 	}
 	for _, p := range r.pgs {
 		for _, in := range p.info {
@@ -334,7 +399,7 @@ func (r *Recovery) compute(env wire.Env) {
 	vcl := floor
 	for {
 		h, ok := next[vcl]
-		if !ok {
+		if !ok || lost(h) {
 			break
 		}
 		vcl = h.LSN
@@ -343,8 +408,18 @@ func (r *Recovery) compute(env wire.Env) {
 		}
 	}
 	r.vcl, r.vdl = vcl, max(vdl, r.vdl)
-	// The old writer allocated at most LAL records above VDL, step apart.
-	r.truncEnd = max(r.vdl+redo.LSN(r.lal)*r.step, prevEnd, r.vcl)
+	// The old writer allocated at most LAL records above its VDL, step
+	// apart, from above its VDL or, when it was itself recovered, from
+	// above the last truncation range (its LSNs started there). With
+	// several writers its LSNs also jumped past every LSN it saw of the
+	// others, all of which the volume holds (Top): the range reaches LAL
+	// records above the highest of the three, and a step more for the
+	// jump's rounding.
+	from, reach := max(r.vdl, prevEnd), redo.LSN(r.lal)*r.step
+	if r.step > 1 {
+		from, reach = max(from, top), reach+r.step
+	}
+	r.truncEnd = max(from+reach, r.vcl)
 	for _, p := range r.pgs {
 		var head redo.LSN
 		for _, in := range p.info {

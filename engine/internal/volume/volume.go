@@ -39,6 +39,10 @@ type Config struct {
 	// one, LSNs are Lamport clocks (counter·16 + stream), and every
 	// mini-transaction that changes a page waits for storage's votes.
 	Streams int
+	// OwnPage is a page only this writer changes (its transaction page):
+	// its records never conflict and are never voided, so its chain never
+	// breaks.
+	OwnPage redo.PageID
 }
 
 // Member is one segment of a protection group as the writer sees it.
@@ -428,7 +432,16 @@ func (v *Volume) armRetry(env wire.Env, p *PG) {
 // its SCL that the PG still waits on.
 func (v *Volume) retry(env wire.Env, p *PG) {
 	p.retryArmed = false
+	asked := false
+	for i := range p.Members {
+		if v.askVotes(env, p, i, 0, redo.LSN(p.scl[i])) {
+			asked = true
+		}
+	}
 	if len(p.sent) == 0 {
+		if asked {
+			v.armRetry(env, p)
+		}
 		return
 	}
 	for i, mem := range p.Members {
@@ -463,6 +476,9 @@ func (v *Volume) ack(env wire.Env, m *wire.Msg) bool {
 	decided := v.vote(p, i, m)
 	if uint64(m.A) <= p.scl[i] {
 		return decided && v.advance(env)
+	}
+	if v.askVotes(env, p, i, redo.LSN(p.scl[i]), m.A) {
+		v.armRetry(env, p)
 	}
 	p.scl[i] = uint64(m.A)
 	pgcl := redo.LSN(p.Quorum.CompleteLSN(p.scl[:p.Quorum.Len()]))
@@ -503,13 +519,19 @@ func (v *Volume) advance(env wire.Env) bool {
 	if vcl > v.vcl {
 		v.vcl = vcl
 	}
-	n := 0
-	vdl := v.vdl
-	for n < len(v.cpls) && v.cpls[n].lsn <= v.vcl && v.cpls[n].decided() {
-		// A voided MTR's point is its void's, later than those queued
-		// after it: VDL is the highest point passed.
-		vdl = max(vdl, v.cpls[n].lsn)
-		n++
+	// The queue is in allocation order: by each MTR's first LSN. A voided
+	// MTR keeps its place but its point is its void's, later than the MTRs
+	// queued after it. VDL may rest at a point only when every MTR that
+	// starts at or below it is decided and ends at or below it: never
+	// between a lost change and its void.
+	n, passed := 0, 0
+	vdl, top := v.vdl, redo.NoLSN
+	for passed < len(v.cpls) && v.cpls[passed].lsn <= v.vcl && v.cpls[passed].decided() {
+		top = max(top, v.cpls[passed].lsn)
+		passed++
+		if passed == len(v.cpls) || top < v.cpls[passed].lo {
+			n, vdl = passed, max(vdl, top)
+		}
 	}
 	if n == 0 {
 		return false

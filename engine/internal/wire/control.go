@@ -36,6 +36,11 @@ type RecoverInfo struct {
 	Above []RecordHead
 	// Truncations are the truncation ranges the segment holds.
 	Truncations []Truncation
+	// Top is the highest LSN the segment holds, of any writer stream.
+	// With several writers a writer's LSNs follow every LSN it has seen
+	// (Lamport), so the LSNs a crashed writer may have allocated are
+	// bounded by what the volume held, not only by its own VDL.
+	Top redo.LSN
 }
 
 // RecordHead is the part of a record that recovery reads.
@@ -44,6 +49,12 @@ type RecordHead struct {
 	PrevVolume redo.LSN
 	PrevPG     redo.LSN
 	CPL        bool
+	// Multi-master: the record's page, whether this segment's claim on the
+	// page version went to it (its vote), and for a void record the LSNs it
+	// annuls.
+	Page    redo.PageID
+	Claimed bool
+	Void    []redo.LSN
 }
 
 // Truncation annuls the records in [From, To] written before epoch Epoch

@@ -1,0 +1,178 @@
+package db
+
+import (
+	"slices"
+
+	"aurora-lab/engine/internal/redo"
+	"aurora-lab/engine/internal/sim"
+	"aurora-lab/engine/internal/wire"
+)
+
+// The log stream from a writer to its followers crosses the same lossy
+// network as everything else. Aurora runs it over connections that
+// retransmit; the model does so at its own level, because a follower that
+// silently missed a batch would keep a cached page that never gets the
+// missed change:
+//
+//   - every flush is numbered (B), and names the number before it (C);
+//   - a follower takes a message only if it follows on from the last one
+//     it took, and otherwise asks for everything after that one (the ack's
+//     N = ackGap, B = the last number it has);
+//   - the writer keeps what it sent until every live follower has
+//     acknowledged it, and sends a missed stretch again in one message. A
+//     follower that fell further behind than the writer kept (it was cut
+//     off for longer than followerStale) is told to start over: it drops
+//     its cache and takes the heads table afresh.
+//
+// A writer numbers its flushes from the simulated time its life began, in
+// nanoseconds: a new life's numbers are above every number of an older
+// one, so a follower sees a restarted writer as a gap, never as a repeat.
+
+// The ack flags of LogStreamAck.N.
+const (
+	ackHeads = 1 // the follower lacks the heads table
+	ackGap   = 2 // the follower missed flushes after B: send them again
+)
+
+// streamOut is a writer's side of its stream.
+type streamOut struct {
+	seq  uint64      // the last flush's number
+	base uint64      // every flush up to base has been dropped from kept
+	kept []sentBatch // flushes with records after base, oldest first
+	// reset are the followers that fell behind what was kept.
+	reset []sim.NodeID
+	// above are the records streamed that are still above the VDL: a
+	// follower starting afresh gets the heads table at the VDL and these.
+	above []redo.Record
+}
+
+type sentBatch struct {
+	seq  uint64
+	recs []redo.Record
+}
+
+// streamIn is a follower's side of one writer's stream.
+type streamIn struct {
+	seq uint64 // the last flush taken, in order
+}
+
+// next numbers a flush of recs at VDL vdl and keeps them for
+// retransmission.
+func (o *streamOut) next(now sim.Time, recs []redo.Record, vdl redo.LSN) (prev, seq uint64) {
+	if o.seq == 0 {
+		o.seq = uint64(now)
+		o.base = o.seq
+	}
+	prev = o.seq
+	o.seq++
+	if len(recs) > 0 {
+		o.kept = append(o.kept, sentBatch{seq: o.seq, recs: recs})
+	}
+	o.above = slices.DeleteFunc(o.above, func(r redo.Record) bool { return r.LSN <= vdl })
+	o.above = append(o.above, recs...)
+	return prev, o.seq
+}
+
+// since returns the records of the flushes after seq, and whether the
+// writer still holds all of them.
+func (o *streamOut) since(seq uint64) ([]redo.Record, bool) {
+	if seq < o.base || seq > o.seq {
+		return nil, false
+	}
+	var out []redo.Record
+	for _, b := range o.kept {
+		if b.seq > seq {
+			out = append(out, b.recs...)
+		}
+	}
+	return out, true
+}
+
+// trim drops the flushes every live follower has acknowledged.
+func (o *streamOut) trim(upto uint64) {
+	if upto <= o.base || upto > o.seq {
+		return
+	}
+	i := 0
+	for i < len(o.kept) && o.kept[i].seq <= upto {
+		i++
+	}
+	o.kept = append(o.kept[:0], o.kept[i:]...)
+	o.base = upto
+}
+
+// take decides whether a follower applies a stream message: it does when
+// the message carries on from the last flush taken — it may overlap it: a
+// resent stretch can arrive after the flush it repeats, and a record taken
+// twice is applied once — or carries the heads table (a fresh start). It
+// reports gap when flushes went missing.
+func (s *streamIn) take(m *wire.Msg, fresh bool) (ok, gap bool) {
+	prev, seq := uint64(m.C), uint64(m.B)
+	switch {
+	case fresh || prev <= s.seq && seq > s.seq:
+		s.seq = seq
+		return true, false
+	case prev > s.seq:
+		return false, true
+	default:
+		return false, false // an old stretch: taken already
+	}
+}
+
+// streamAck answers a stream message: the follower's read point, the last
+// flush it has, and what it lacks.
+func (in *Instance) streamAck(env wire.Env, m *wire.Msg, s *streamIn, headsKnown, gap bool) {
+	ack := wire.Msg{Kind: wire.LogStreamAck, From: in.ID, To: m.From, A: in.MinReadPoint(), B: redo.LSN(s.seq)}
+	switch {
+	case !headsKnown:
+		ack.N = ackHeads
+	case gap:
+		ack.N = ackGap
+	}
+	env.Send(ack)
+}
+
+// resend answers a follower's gap: the flushes after the last one it has,
+// in one message; or, when they are no longer kept, a fresh start.
+func (in *Instance) resend(env wire.Env, to sim.NodeID, after uint64) {
+	recs, ok := in.out.since(after)
+	if !ok {
+		if !slices.Contains(in.out.reset, to) {
+			in.out.reset = append(in.out.reset, to)
+		}
+		in.synced = slices.DeleteFunc(in.synced, func(n sim.NodeID) bool { return n == to })
+		in.armStream(env)
+		return
+	}
+	m := wire.Msg{Kind: wire.LogStream, From: in.ID, To: to, A: in.Vol.VDL(), N: int64(in.Vol.VDLTime()),
+		C: redo.LSN(after), B: redo.LSN(in.out.seq), Stream: in.Stream}
+	if len(recs) > 0 {
+		m.Batch = &redo.Batch{Records: recs}
+		in.stats.RecordsSent += int64(len(recs))
+	}
+	env.Send(m)
+}
+
+// trimStream drops the flushes every follower heard from lately has.
+func (in *Instance) trimStream(now sim.Time) {
+	low := in.out.seq
+	for _, f := range in.followers {
+		if now-f.at <= followerStale {
+			low = min(low, f.seq)
+		}
+	}
+	in.out.trim(low)
+}
+
+// startOver is a follower told it fell too far behind: it forgets every
+// page another writer may have changed, and what it buffered.
+func (in *Instance) startOver(dropPending func()) {
+	dropPending()
+	for _, id := range in.cache.ids() {
+		if in.Vol != nil && id == TxnPage(in.Stream) {
+			continue
+		}
+		delete(in.cache.pages, id)
+		delete(in.dirs, id)
+	}
+}
