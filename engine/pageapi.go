@@ -77,32 +77,121 @@ func MarkOf(l *Lab) Mark { return Mark{Entries: len(l.log), At: l.c.Now(), Event
 // with what the replay gives at the same moment. visit must not change
 // the Lab.
 func RestoreVia(cfg Config, log []Entry, end Mark, stops []Mark, visit func(i int, l *Lab)) (*Lab, error) {
+	r, err := NewRestorer(cfg, log, end, stops, visit)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Run(func() bool { return true }); err != nil {
+		return nil, err
+	}
+	return r.Lab(), nil
+}
+
+// Restorer is RestoreVia a slice at a time, so that the page can replay a
+// long session over many animation frames and show its progress instead of
+// freezing. Its Lab is the replay in progress: the model as it was at that
+// point of the original run.
+type Restorer struct {
+	l     *Lab
+	log   []Entry
+	end   Mark
+	stops []Mark
+	visit func(int, *Lab)
+	i     int  // the next log entry
+	stop  int  // the next stop
+	moved bool // advanceTo's first pump done for the current target
+	done  bool
+}
+
+// NewRestorer starts restoring.
+func NewRestorer(cfg Config, log []Entry, end Mark, stops []Mark, visit func(i int, l *Lab)) (*Restorer, error) {
 	l, err := New(cfg)
 	if err != nil {
 		return nil, err
 	}
-	next := 0
-	reach := func(entries int) {
-		for next < len(stops) && stops[next].Entries <= entries {
-			l.advanceTo(stops[next].At, stops[next].Events)
-			visit(next, l)
-			next++
+	if visit == nil {
+		visit = func(int, *Lab) {}
+	}
+	return &Restorer{l: l, log: log, end: end, stops: stops, visit: visit}, nil
+}
+
+// Lab returns the Lab being restored; once Run reports done, the restored
+// one.
+func (r *Restorer) Lab() *Lab { return r.l }
+
+// Progress reports the inputs submitted so far and how many there are.
+func (r *Restorer) Progress() (done, total int) { return r.i, len(r.log) }
+
+// Run replays until the end, or until more reports false (it is asked
+// between events), and reports whether the restore is complete.
+func (r *Restorer) Run(more func() bool) (bool, error) {
+	for !r.done {
+		if !more() {
+			return false, nil
+		}
+		if err := r.step(); err != nil {
+			r.done = true
+			return true, err
 		}
 	}
-	for i, e := range log {
-		reach(i)
-		l.advanceTo(e.At, e.Events)
+	return true, nil
+}
+
+// step does one event of the restore, or one input, or one stop.
+func (r *Restorer) step() error {
+	l := r.l
+	switch {
+	case r.stop < len(r.stops) && r.stops[r.stop].Entries <= r.i:
+		m := r.stops[r.stop]
+		if r.toward(m.At, m.Events) {
+			r.visit(r.stop, l)
+			r.stop++
+		}
+	case r.i < len(r.log):
+		e := r.log[r.i]
+		if !r.toward(e.At, e.Events) {
+			return nil
+		}
 		l.log = append(l.log, e)
 		l.replay = true
 		err := l.Submit(e.Console, e.Text)
 		l.replay = false
 		if err != nil {
-			return nil, fmt.Errorf("replaying input %d at %v: %w", i+1, e.At, err)
+			return fmt.Errorf("replaying input %d at %v: %w", r.i+1, e.At, err)
+		}
+		r.i++
+	default:
+		if r.toward(r.end.At, r.end.Events) {
+			r.done = true
 		}
 	}
-	reach(len(log))
-	l.advanceTo(end.At, end.Events)
-	return l, nil
+	return nil
+}
+
+// toward does one step of advanceTo(at, events) and reports whether the
+// moment is reached, with advanceTo's ending done. It is advanceTo's loop
+// (lab.go), one iteration per call: the two must stay in step, which the
+// page's tests check by comparing a Restorer's run with Restore's.
+func (r *Restorer) toward(at Time, events uint64) bool {
+	l := r.l
+	if !r.moved {
+		l.pump()
+		r.moved = true
+	}
+	ev, wake := l.c.NextEvent(), l.nextWake()
+	if wake < ev {
+		if wake <= at {
+			l.Step()
+			return false
+		}
+	} else if l.c.Stats().Events < events && ev <= at {
+		l.Step()
+		return false
+	}
+	l.c.AdvanceClock(at)
+	l.pump()
+	r.moved = false
+	return true
 }
 
 // NoteCount reports how many notes the running cluster has made: the

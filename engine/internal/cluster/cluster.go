@@ -272,8 +272,13 @@ func (c *Cluster) Grow(pg redo.PGID) {
 }
 
 // Followers implements db.Topology: a writer streams its log to the
-// replicas (and, on a multi-master cluster, to the other writers).
+// replicas (and, on a multi-master cluster, to the other writers). An old
+// writer a failover replaced, still running until storage fences it,
+// streams to no one: the followers follow the new writer.
 func (c *Cluster) Followers(w sim.NodeID) []sim.NodeID {
+	if !slices.Contains(c.writers, w) {
+		return nil
+	}
 	var out []sim.NodeID
 	for _, in := range c.Instances {
 		if in.ID != w && c.net.Up(in.ID) {

@@ -35,6 +35,7 @@ type changePhase uint8
 const (
 	phaseAnnounce changePhase = iota + 1
 	phaseHydrate
+	phaseFinish
 	phaseDone
 )
 
@@ -50,6 +51,9 @@ type change struct {
 	hydrated  sim.Time
 	outcome   string
 	announced int
+	final     quorum.Membership
+	gone      volume.Member
+	finAcked  map[uint32]bool
 }
 
 // alarms of the control plane.
@@ -152,6 +156,12 @@ func (c *Cluster) Replace(node, onto string) ([]string, error) {
 		return nil, fmt.Errorf("%s is not a storage node", node)
 	}
 	var out []string
+	// Changes begun before an error for a later PG must still be driven.
+	defer func() {
+		if len(c.cp.active()) > 0 {
+			c.cp.arm(c)
+		}
+	}()
 	for i := range c.pgs {
 		pg := redo.PGID(i + 1)
 		p := &c.pgs[i]
@@ -275,6 +285,8 @@ func (cp *controlPlane) poll(env wire.Env) {
 			for _, m := range []volume.Member{ch.new, ch.old} {
 				env.Send(wire.Msg{Kind: wire.Control, From: cp.id, To: m.Node, PG: ch.pg, Seg: m.Seg, Body: &wire.StatusQuery{}})
 			}
+		case phaseFinish:
+			cp.sendFinal(env, ch)
 		}
 	}
 	if len(cp.active()) > 0 {
@@ -294,6 +306,19 @@ func (cp *controlPlane) reply(env wire.Env, m *wire.Msg) {
 	}
 	switch body := m.Body.(type) {
 	case *wire.MembershipDone:
+		if ch.phase == phaseFinish {
+			if body.Epoch >= ch.final.Epoch() {
+				ch.finAcked[m.Seg] = true
+				done := true
+				for _, mem := range cp.c.pgs[ch.pg-1].members {
+					done = done && ch.finAcked[mem.Seg]
+				}
+				if done {
+					ch.phase = phaseDone
+				}
+			}
+			return
+		}
 		if ch.phase != phaseAnnounce || body.Epoch < ch.dual.Epoch() {
 			return
 		}
@@ -343,18 +368,10 @@ func (cp *controlPlane) finish(env wire.Env, ch *change, complete bool) {
 	all := slices.Clone(p.members)
 	members := cp.c.membersOf(q, all)
 	*p = pgInfo{members: members, q: q}
-	ch.phase = phaseDone
-	// Tell the leaving member too, so it retires.
-	body := &wire.SetMembership{Quorum: q, Peers: peersOf(members)}
-	for _, m := range append(slices.Clone(members), gone) {
-		env.Send(wire.Msg{Kind: wire.Control, From: cp.id, To: m.Node, PG: ch.pg, Seg: m.Seg, MemEpoch: q.Epoch(), Body: body})
-	}
-	for _, in := range cp.c.Instances {
-		if in.Role == db.Writer {
-			env.Send(wire.Msg{Kind: wire.Control, From: cp.id, To: in.ID, PG: ch.pg, MemEpoch: q.Epoch(),
-				Body: &db.MembershipUpdate{Quorum: q, Members: members}})
-		}
-	}
+	ch.phase = phaseFinish
+	ch.final, ch.gone, ch.finAcked = q, gone, map[uint32]bool{}
+	cp.sendFinal(env, ch)
+	cp.arm(env)
 	if complete {
 		ch.outcome = fmt.Sprintf("%v: s%d on %s is full after %v; change complete at epoch %d: %s",
 			ch.pg, ch.new.Seg, ch.new.Name, ch.hydrated-ch.started, q.Epoch(), q.Describe(cp.c.segName(members)))
@@ -363,4 +380,22 @@ func (cp *controlPlane) finish(env wire.Env, ch *change, complete bool) {
 			ch.pg, ch.old.Name, ch.new.Seg, q.Epoch(), q.Describe(cp.c.segName(members)))
 	}
 	env.Note(wire.Note{Kind: "membership", PG: ch.pg, Text: ch.outcome})
+}
+
+// sendFinal (re)sends the final membership to its members, the leaving
+// member and the writers, until every member has acknowledged it.
+func (cp *controlPlane) sendFinal(env wire.Env, ch *change) {
+	p := &cp.c.pgs[ch.pg-1]
+	body := &wire.SetMembership{Quorum: ch.final, Peers: peersOf(p.members)}
+	for _, m := range append(slices.Clone(p.members), ch.gone) {
+		if !ch.finAcked[m.Seg] || m.Seg == ch.gone.Seg {
+			env.Send(wire.Msg{Kind: wire.Control, From: cp.id, To: m.Node, PG: ch.pg, Seg: m.Seg, MemEpoch: ch.final.Epoch(), Body: body})
+		}
+	}
+	for _, in := range cp.c.Instances {
+		if in.Role == db.Writer {
+			env.Send(wire.Msg{Kind: wire.Control, From: cp.id, To: in.ID, PG: ch.pg, MemEpoch: ch.final.Epoch(),
+				Body: &db.MembershipUpdate{Quorum: ch.final, Members: p.members}})
+		}
+	}
 }

@@ -511,6 +511,9 @@ func (in *Instance) deadline(env wire.Env, id uint64) {
 		err = sql.ErrorAt(sql.NoPos, sql.CodeQueryTimeout,
 			"commit outcome unknown: LSN %d is not durable after %v (VDL %d); the writer keeps its records and the commit completes if a write quorum returns",
 			r.txn.commitLSN, in.cfg.StatementTimeout, in.VDL())
+		if s := r.txn.sess; s != nil && s.txn == r.txn {
+			s.txn = nil // the client's session no longer holds it
+		}
 		r.txn.sess = nil // the transaction goes on without its client
 	case reqLock:
 		err = sql.ErrorAt(sql.NoPos, sql.CodeLockWaitTimeout, "Lock wait timeout exceeded; try restarting transaction")

@@ -138,7 +138,7 @@ func (in *Instance) startUndoRecovered(env wire.Env) {
 // its waiting commits fail — they may or may not have become durable
 // before the new writer's recovery, which decides.
 func (in *Instance) rejected(env wire.Env, m *wire.Msg) {
-	if m.N != wire.RejectStaleVolumeEpoch || in.fenced || in.Vol == nil {
+	if m.N != wire.RejectStaleVolumeEpoch || in.fenced || in.Vol == nil || uint64(m.A) <= in.Vol.Epoch() {
 		return // a refusal of an earlier life, arriving during recovery
 	}
 	if in.multi() && in.Vol.AdoptEpoch(uint64(m.A)) {
@@ -155,6 +155,9 @@ func (in *Instance) rejected(env wire.Env, m *wire.Msg) {
 	env.Note(wire.Note{Kind: "fenced", Node: in.Name, Text: fmt.Sprintf("%s is fenced: storage holds volume epoch %d, newer than its %d", in.Name, m.A, in.Vol.Epoch())})
 	for _, r := range append([]*request(nil), in.reqs...) {
 		if r.state == reqDurable {
+			if s := r.txn.sess; s != nil && s.txn == r.txn {
+				s.txn = nil
+			}
 			in.finish(env, r, Outcome{Err: fmt.Errorf("ERROR 2013 (HY000): %s is no longer the writer (volume epoch %d); the commit's outcome is decided by the new writer's recovery", in.Name, m.A)})
 		}
 	}

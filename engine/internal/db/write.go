@@ -43,14 +43,14 @@ func (in *Instance) write(env wire.Env, r *request, body func(t *Txn) (int64, er
 		}
 		return Outcome{Text: res.Table()}, nil
 	}
-	if err == errLAL && r.rest != nil {
+	if (err == errLAL || err == errMiss) && r.rest != nil {
 		r.resume = func() (Outcome, error) {
 			if err := in.applyChanges(env, r, t, r.restDef, r.rest); err != nil {
 				return Outcome{}, err
 			}
 			return finish()
 		}
-		return Outcome{}, errLAL
+		return Outcome{}, err
 	}
 	if err != nil {
 		return Outcome{}, err
@@ -400,7 +400,9 @@ func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef
 	}
 	tp := TxnPage(in.Stream)
 	for _, id := range []redo.PageID{CatalogPage, tp} {
-		if _, ok := in.page(r, id); !ok {
+		if _, ok := in.cache.get(id); !ok {
+			r.need = append(r.need, id) // changes go to the cache, not a read view
+			r.rest, r.restDef = changes, def
 			return errMiss
 		}
 	}
@@ -413,9 +415,21 @@ func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef
 			m.put(tp, entry, append(val, c.key...))
 		}
 		// The leaf is looked up again: an earlier change of this statement
-		// may have split it.
-		dir, _ := in.cache.peek(def.Dir)
+		// may have split it. The statement may also have waited (the
+		// allocation limit) while the directory or the leaf left the cache:
+		// then the rest waits for them to be read again.
+		dir, ok := in.cache.get(def.Dir)
+		if !ok {
+			r.need = append(r.need, def.Dir)
+			r.rest, r.restDef = changes[i:], def
+			return errMiss
+		}
 		leaf, _ := in.leafFor(dir, c.key)
+		if _, ok := in.cache.get(leaf); !ok {
+			r.need = append(r.need, leaf)
+			r.rest, r.restDef = changes[i:], def
+			return errMiss
+		}
 		m.put(leaf, c.key, c.rec.encode())
 		in.maybeSplit(m, def, leaf, c.key)
 		if _, err := in.commitMTR(env, m); err != nil {

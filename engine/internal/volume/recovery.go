@@ -207,6 +207,13 @@ func (r *Recovery) Handle(env wire.Env, m *wire.Msg) bool {
 	}
 	switch body := m.Body.(type) {
 	case *wire.RecoverInfo:
+		if m.VolEpoch > r.epoch && r.step <= 1 {
+			// One writer: a newer recovery overtook this one, and its
+			// writer is the volume's now.
+			r.stale = true
+			env.Note(wire.Note{Kind: "recovery", Text: fmt.Sprintf("recovery at epoch %d stopped: a segment holds epoch %d, a newer recovery's", r.epoch, m.VolEpoch)})
+			return false
+		}
 		if r.phase == phaseQuery && p.info[slot] == nil {
 			p.info[slot] = body
 			r.stats.RecordHeads += len(body.Above)

@@ -15,9 +15,10 @@ import (
 const APIName = "auroraLab"
 
 // Expose installs the JavaScript API on window.auroraLab, keeping the ready
-// promise that boot.js put there (or making a resolved one), marks the
-// first render for the page-timing benchmark, sets
-// <html data-state="ready">, and resolves ready.
+// promise that boot.js put there (or making a resolved one); once the saved
+// session is restored it sets <html data-state="ready">, marks
+// "aurora:ready" for the page-timing benchmark, and resolves ready. (Mount
+// marks "aurora:first-render" when it has drawn the page.)
 //
 // The API, every call synchronous unless it says it returns a promise:
 //
@@ -50,7 +51,9 @@ const APIName = "auroraLab"
 //	takeOver()           ask the tab that saves this lab to hand over, then
 //	                     reload (a tab that does not save it)
 //	ready                promise resolved (with the API) once the page has
-//	                     rendered; data-state="ready" on <html> says the same
+//	                     rendered and restored the saved session;
+//	                     data-state="ready" on <html> says the same
+//	                     ("restoring" while the replay runs)
 func (a *App) Expose() error {
 	win := js.Global()
 	api := win.Get(APIName)
@@ -106,21 +109,29 @@ func (a *App) Expose() error {
 	}
 	api.Set("speeds", speeds)
 
-	if err := dom.Mark("aurora:first-render"); err != nil {
-		return err
-	}
 	root, err := a.doc.Root()
 	if err != nil {
 		return err
 	}
-	if err := root.SetData("state", "ready"); err != nil {
-		return err
+	// Ready once the saved session is restored (at once when there is
+	// none): data-state="ready" and the ready promise say so.
+	a.onReady = func() {
+		_ = dom.Mark("aurora:ready")
+		if err := root.SetData("state", "ready"); err != nil {
+			dom.OnPanic("ready", err)
+		}
+		boot := api.Get("_boot")
+		if boot.Type() == js.TypeObject {
+			boot.Call("resolve", api)
+		} else if api.Get("ready").Type() != js.TypeObject {
+			api.Set("ready", js.Global().Get("Promise").Call("resolve", api))
+		}
 	}
-	boot := api.Get("_boot")
-	if boot.Type() == js.TypeObject {
-		boot.Call("resolve", api)
-	} else if api.Get("ready").Type() != js.TypeObject {
-		api.Set("ready", js.Global().Get("Promise").Call("resolve", api))
+	if a.isReady || a.restoring == nil {
+		a.isReady = false
+		a.markReady()
+	} else {
+		_ = root.SetData("state", "restoring")
 	}
 	return nil
 }
@@ -209,8 +220,8 @@ func (a *App) jsStatus([]js.Value) any {
 			"writer": a.lockState == lockHeld || a.lockState == lockNone && st.Durable,
 			"lock":   []string{"none", "held", "other tab", "lost"}[a.lockState], "checkpoint": cp,
 		},
-		"problem":  a.problem,
-		"restored": a.restored,
+		"problem":    a.problem,
+		"restored":   a.restored,
 		"restoredAt": map[string]any{"at": float64(a.restoredAt.At), "events": float64(a.restoredAt.Events), "entries": a.restoredAt.Entries},
 		"verdict": map[string]any{"checked": a.verdict.Checked, "stored": a.verdict.Stored, "replayed": a.verdict.Replayed,
 			"at": float64(a.verdict.Mark.At), "records": a.verdict.Stats.Records, "pages": a.verdict.Stats.Pages, "segments": a.verdict.Stats.Segments},
@@ -259,7 +270,7 @@ func (a *App) jsPerf([]js.Value) any {
 			ph[n] = f.phases[j]
 		}
 		frames[i] = map[string]any{"interval": f.interval, "sim": f.sim, "save": f.save, "total": f.total, "events": f.events,
-			"phases": ph, "gcs": float64(f.gcs)}
+			"phases": ph, "gcs": float64(f.gcs), "heap": float64(f.heap)}
 	}
 	st := a.pers.Status()
 	flushes := make([]any, len(st.Times))

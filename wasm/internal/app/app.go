@@ -112,6 +112,9 @@ type App struct {
 	restored   string // what the restore found, for the status bar
 	verdict    session.Verdict
 	restoredAt engine.Mark // where the restore brought the model
+	restoring  *restoreJob // a restore in progress
+	onReady    func()      // called once the page is ready (restored)
+	isReady    bool
 	cp         checkpointer
 	waiters    []func(error) // flush() calls waiting for the next flush
 	flushNow   bool
@@ -183,56 +186,43 @@ func Mount(ctx context.Context, root dom.Element, opts Options) (*App, error) {
 	a := &App{opts: opts, doc: doc, root: root, ctx: ctx, speed: DefaultSpeed, playing: !opts.Paused,
 		consoles: map[string]*console{}, measure: true, watch: engine.NewWatcher()}
 
+	// Draw the page first, with a new cluster, so that it shows while
+	// IndexedDB is read (the browser paints while Mount waits for it).
+	cfg := engine.DefaultConfig()
+	lab, err := engine.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.lab, a.start = lab, cfg
+	a.startPersister(session.NewSaver(store.Memory(opts.DB), 0), nil)
+	if err := a.build(); err != nil {
+		return nil, err
+	}
+	if !opts.Memory {
+		a.problem = "Opening the state saved in this browser…"
+	}
+	if err := a.render(); err != nil {
+		return nil, err
+	}
+	a.problem = ""
+	_ = dom.Mark("aurora:first-render")
+
 	_ = dom.Mark("aurora:load-start")
 	st, saved, found, cp, stored := a.openStore(ctx)
 	if found {
+		// The replay runs over the animation frames (restoreWork), so a
+		// long session shows its progress instead of freezing the page.
+		// Nothing is saved until it is done.
 		_ = dom.Mark("aurora:restore-start")
-		lab, v, err := session.RestoreChecked(saved, cp, stored)
-		_ = dom.Mark("aurora:restore-end")
-		switch {
-		case err != nil:
-			a.problem = fmt.Sprintf("The session saved in this browser could not be replayed (%v). A new cluster runs in memory; the saved data, the disks included, is left as it was until you reset.", err)
-			if cp != nil {
-				a.problem += fmt.Sprintf(" The saved disks hold %d nodes, %d segments, %d log records and %d pages as of t = %v.",
-					cp.Stats.Nodes, cp.Stats.Segments, cp.Stats.Records, cp.Stats.Pages, cp.Mark.At)
-			}
-			st, found, stored = store.Memory(opts.DB), false, nil
-			a.real = nil
-		default:
-			a.lab, a.start, a.verdict = lab, saved.Config, v
-			a.restoredAt = engine.MarkOf(lab)
-			a.restored = restoreText(len(saved.Log), saved.Now, v)
-			if v.Checked && (!v.Stored || !v.Replayed) {
-				a.problem = a.restored
-			}
-		}
-	}
-	if a.lab == nil {
-		cfg := engine.DefaultConfig()
-		lab, err := engine.New(cfg)
+		r, err := session.NewCheckedRestorer(saved, cp, stored)
 		if err != nil {
 			return nil, err
 		}
-		a.lab, a.start = lab, cfg
-	}
-	for i, e := range a.lab.Log() {
-		if e.Console == PageConsole {
-			a.pageIns = append(a.pageIns, pageInput{text: e.Text, n: i})
-		}
-	}
-	a.pageIns = a.pageIns[max(len(a.pageIns)-view.MaxCommands, 0):]
-	entries := 0
-	if found {
-		entries = len(saved.Log)
-	}
-	a.startPersister(session.NewSaver(st, entries), stored)
-	if found && cp != nil && st.Durable() {
-		a.pers.status.Checkpoint = cp
-	}
-	a.watch.Observe(a.lab)
-
-	if err := a.build(); err != nil {
-		return nil, err
+		a.restoring = &restoreJob{r: r, saved: saved, cp: cp, stored: stored, st: st}
+		a.lab, a.start = r.Lab(), saved.Config
+	} else {
+		a.startPersister(session.NewSaver(st, 0), nil)
+		a.watch.Observe(a.lab)
 	}
 	if err := a.render(); err != nil {
 		return nil, err
@@ -240,6 +230,107 @@ func Mount(ctx context.Context, root dom.Element, opts Options) (*App, error) {
 	a.rendered = true
 	a.watchLock()
 	return a, nil
+}
+
+// restoreJob is a restore in progress.
+type restoreJob struct {
+	r      *session.CheckedRestorer
+	saved  session.State
+	cp     *session.Checkpoint
+	stored map[string]uint64
+	st     *store.Store
+}
+
+// restoreBudgetMS is the wall time a frame gives the restore.
+const restoreBudgetMS = 12
+
+// restoreWork replays a frame's share of the saved session, and finishes
+// the restore when it is complete.
+func (a *App) restoreWork(budgetMS float64) {
+	j := a.restoring
+	deadline := dom.Now() + budgetMS
+	n := 0
+	done, err := j.r.Run(func() bool {
+		n++
+		return n%64 != 0 || dom.Now() < deadline
+	})
+	if done {
+		a.finishRestore(err)
+	}
+}
+
+// restoreAll completes the restore at once (tests).
+func (a *App) restoreAll() {
+	if a.restoring != nil {
+		a.restoreWork(1e12)
+	}
+}
+
+// restoreProgress says how far the restore is.
+func (a *App) restoreProgress() string {
+	done, total := a.restoring.r.Progress()
+	return fmt.Sprintf("Restoring the session saved in this browser: replaying input %d of %d (simulated time %v of %v)…",
+		done, total, a.lab.Now(), a.restoring.saved.Now)
+}
+
+// finishRestore makes the restored model the page's, or, when the replay
+// failed, says so and starts a new cluster in memory.
+func (a *App) finishRestore(err error) {
+	j := a.restoring
+	a.restoring = nil
+	_ = dom.Mark("aurora:restore-end")
+	st, entries := j.st, len(j.saved.Log)
+	if err != nil {
+		a.problem = fmt.Sprintf("The session saved in this browser could not be replayed (%v). A new cluster runs in memory; the saved data, the disks included, is left as it was until you reset.", err)
+		if cp := j.cp; cp != nil {
+			a.problem += fmt.Sprintf(" The saved disks hold %d nodes, %d segments, %d log records and %d pages as of t = %v.",
+				cp.Stats.Nodes, cp.Stats.Segments, cp.Stats.Records, cp.Stats.Pages, cp.Mark.At)
+		}
+		st, entries, a.real = store.Memory(a.opts.DB), 0, nil
+		cfg := engine.DefaultConfig()
+		lab, lerr := engine.New(cfg)
+		if lerr != nil {
+			dom.OnPanic("restore", lerr)
+			return
+		}
+		a.lab, a.start = lab, cfg
+		j.stored = nil
+	} else {
+		v := j.r.Verdict
+		a.lab, a.verdict = j.r.Lab(), v
+		a.restoredAt = engine.MarkOf(a.lab)
+		a.restored = restoreText(entries, j.saved.Now, v)
+		if v.Checked && (!v.Stored || !v.Replayed) {
+			a.problem = a.restored
+		} else if a.lockState == lockOther {
+			a.problem = otherTabText
+		}
+	}
+	for i, e := range a.lab.Log() {
+		if e.Console == PageConsole {
+			a.pageIns = append(a.pageIns, pageInput{text: e.Text, n: i})
+		}
+	}
+	a.pageIns = a.pageIns[max(len(a.pageIns)-view.MaxCommands, 0):]
+	for _, c := range a.consoles {
+		c.history, c.hpos = nil, 0
+	}
+	for _, e := range a.lab.Log() {
+		if e.Console != PageConsole {
+			a.console(e.Console).remember(e.Text)
+		}
+	}
+	a.startPersister(session.NewSaver(st, entries), j.stored)
+	if j.cp != nil && st.Durable() && err == nil {
+		a.pers.status.Checkpoint = j.cp
+	}
+	a.watch = engine.NewWatcher()
+	a.watch.Observe(a.lab)
+	a.measure = true
+	if rerr := a.render(); rerr != nil {
+		dom.OnPanic("rendering", rerr)
+	}
+	a.markReady()
 }
 
 // restoreText says what a restore found.
@@ -446,6 +537,9 @@ func (a *App) maybeFlush(ms float64) {
 // returned (*engine.ParseError) and nothing is queued. The next frame
 // saves it.
 func (a *App) Submit(name, text string) error {
+	if a.restoring != nil {
+		return errRestoring
+	}
 	if err := a.lab.Submit(name, text); err != nil {
 		return err
 	}
@@ -460,6 +554,20 @@ func (a *App) Submit(name, text string) error {
 	return nil
 }
 
+// errRestoring refuses input while the saved session is being replayed.
+var errRestoring = errors.New("the page is still restoring the saved session; wait until it is done")
+
+// markReady says the page is ready: restored and drawn.
+func (a *App) markReady() {
+	if a.isReady {
+		return
+	}
+	a.isReady = true
+	if a.onReady != nil {
+		a.onReady()
+	}
+}
+
 // Reset replaces the model with the default cluster and clears the saved
 // state. It never blocks; done hears when the store is cleared and the new
 // session saved.
@@ -470,6 +578,11 @@ func (a *App) Reset(done func(error)) error {
 		return err
 	}
 	a.lab, a.start = lab, cfg
+	if a.restoring != nil { // abandon it: the saved state is cleared
+		a.restoring = nil
+		a.startPersister(session.NewSaver(store.Memory(a.opts.DB), 0), nil)
+		defer a.markReady()
+	}
 	a.watch = engine.NewWatcher()
 	a.watch.Observe(lab)
 	a.outNext, a.noteNext, a.carry, a.behind, a.logShown, a.pageIns = 0, 0, 0, false, 0, nil
@@ -582,6 +695,17 @@ func (a *App) frame(ms float64) {
 	}
 	a.lastFrame = ms
 	dt = min(dt, 100) // a background tab comes back without a jump
+	if a.restoring != nil {
+		a.restoreWork(restoreBudgetMS)
+		if a.restoring != nil {
+			a.ui.renderRestoring(a)
+		}
+		var err error
+		if a.next, err = dom.AnimationFrame(a.frame); err != nil {
+			dom.OnPanic("requestAnimationFrame", err)
+		}
+		return
+	}
 	events := 0
 	if a.playing {
 		events = a.advance(dt)
@@ -598,8 +722,9 @@ func (a *App) frame(ms float64) {
 			dom.OnPanic("rendering", err)
 		}
 	}
+	gcs, heap := gcCount()
 	a.perf.add(frameSample{interval: dt, sim: t1 - t0, save: t2 - t1, total: dom.Now() - t0, events: events,
-		phases: a.phases, gcs: gcCount()})
+		phases: a.phases, gcs: gcs, heap: heap})
 	var err error
 	if a.next, err = dom.AnimationFrame(a.frame); err != nil {
 		dom.OnPanic("requestAnimationFrame", err)

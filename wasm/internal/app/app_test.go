@@ -61,6 +61,7 @@ func mountIn(t *testing.T, ctx context.Context, opts Options) (*App, dom.Element
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.restoreAll()
 	t.Cleanup(a.Stop)
 	return a, root
 }

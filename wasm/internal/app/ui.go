@@ -34,6 +34,8 @@ type ui struct {
 	menu              *menu
 	faults            *faultBar
 
+	restoreFrames int
+
 	last struct {
 		banner, clock, events, flight, runState, saved, restored, play string
 		speed                                                          int
@@ -340,6 +342,9 @@ func (u *ui) renderStatus(a *App, s *engine.Snapshot) error {
 	if waiting > 0 {
 		saved += fmt.Sprintf(" · %d result%s waiting for the disk", waiting, plural(int(waiting)))
 	}
+	if a.restoring != nil {
+		saved = "restoring the saved session…"
+	}
 	if st.Checkpoint != nil {
 		saved += fmt.Sprintf(" · disks checkpointed at t = %v", st.Checkpoint.Mark.At)
 	}
@@ -366,6 +371,25 @@ func (u *ui) renderStatus(a *App, s *engine.Snapshot) error {
 	return nil
 }
 
+// renderRestoring shows the restore's progress, and the replay as it
+// stands every few frames.
+func (u *ui) renderRestoring(a *App) {
+	text := a.restoreProgress()
+	if text != u.last.banner {
+		u.last.banner = text
+		_ = u.bannerText.SetText("⟳ " + text)
+		_ = u.banner.SetProp("hidden", false)
+	}
+	u.restoreFrames++
+	if u.restoreFrames%15 == 0 {
+		s := a.lab.Snapshot()
+		_ = a.topo.Render(&s, a.lab.Links(), a.width)
+		_ = u.renderStatus(a, &s)
+		_ = u.bannerText.SetText("⟳ " + text)
+		_ = u.banner.SetProp("hidden", false)
+	}
+}
+
 func plural(n int) string {
 	if n == 1 {
 		return ""
@@ -384,16 +408,21 @@ type frameSample struct {
 	events   int
 	phases   [phCount]float64
 	gcs      uint64 // garbage collections so far
+	heap     uint64 // the heap goal: the size the next collection is due at
 }
 
-// gcCount reads how many garbage collections have run.
-func gcCount() uint64 {
-	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+// gcCount reads how many garbage collections have run, and the heap size
+// the next one is due at.
+func gcCount() (cycles, heap uint64) {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/goal:bytes"}}
 	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		cycles = s[0].Value.Uint64()
 	}
-	return s[0].Value.Uint64()
+	if s[1].Value.Kind() == metrics.KindUint64 {
+		heap = s[1].Value.Uint64()
+	}
+	return cycles, heap
 }
 
 // perfLog keeps the recent frames, for auroraLab.perf().

@@ -271,17 +271,40 @@ type Verdict struct {
 // replay at the checkpoint's moment to compare the replayed disks with the
 // saved ones (sums, by key, as ScanDisks read them).
 func RestoreChecked(s State, cp *Checkpoint, stored map[string]uint64) (*engine.Lab, Verdict, error) {
+	r, err := NewCheckedRestorer(s, cp, stored)
+	if err != nil {
+		return nil, Verdict{}, err
+	}
+	if _, err := r.Run(func() bool { return true }); err != nil {
+		return nil, r.Verdict, err
+	}
+	return r.Lab(), r.Verdict, nil
+}
+
+// CheckedRestorer is RestoreChecked a slice at a time (see
+// engine.Restorer); Verdict is complete once Run reports done.
+type CheckedRestorer struct {
+	*engine.Restorer
+	Verdict Verdict
+}
+
+// NewCheckedRestorer starts restoring s, checking against cp.
+func NewCheckedRestorer(s State, cp *Checkpoint, stored map[string]uint64) (*CheckedRestorer, error) {
 	end := engine.Mark{Entries: len(s.Log), At: s.Now, Events: s.Events}
-	var v Verdict
+	c := &CheckedRestorer{}
 	var stops []engine.Mark
 	if cp != nil && cp.Mark.Entries <= len(s.Log) && cp.Mark.Events <= s.Events {
-		v.Checked, v.Mark, v.Stats = true, cp.Mark, cp.Stats
-		v.Stored = Digest(stored) == cp.Digest
+		c.Verdict.Checked, c.Verdict.Mark, c.Verdict.Stats = true, cp.Mark, cp.Stats
+		c.Verdict.Stored = Digest(stored) == cp.Digest
 		stops = append(stops, cp.Mark)
 	}
-	lab, err := engine.RestoreVia(s.Config, s.Log, end, stops, func(_ int, l *engine.Lab) {
+	r, err := engine.NewRestorer(s.Config, s.Log, end, stops, func(_ int, l *engine.Lab) {
 		d, _ := LabDigest(l)
-		v.Replayed = d == cp.Digest
+		c.Verdict.Replayed = d == cp.Digest
 	})
-	return lab, v, err
+	if err != nil {
+		return nil, err
+	}
+	c.Restorer = r
+	return c, nil
 }

@@ -176,6 +176,7 @@ type Store struct {
 
 	mu    sync.Mutex
 	stats Stats
+	fail  error // FailWrites
 }
 
 // Name returns the database's name.
@@ -196,6 +197,12 @@ func (s *Store) Stats() Stats {
 func (s *Store) Write(ctx context.Context, b *Batch) error {
 	if b.Len() == 0 {
 		return nil
+	}
+	s.mu.Lock()
+	fail := s.fail
+	s.mu.Unlock()
+	if fail != nil {
+		return fmt.Errorf("store %s: write of %d records: %w", s.name, b.Len(), fail)
 	}
 	for _, o := range b.ops {
 		if !o.space.valid() {
@@ -258,6 +265,14 @@ func (s *Store) Clear(ctx context.Context) error {
 	s.stats.Clears++
 	s.mu.Unlock()
 	return nil
+}
+
+// FailWrites makes every later Write fail with err (nil heals it): what a
+// full quota does, for tests of how the page shows it.
+func (s *Store) FailWrites(err error) {
+	s.mu.Lock()
+	s.fail = err
+	s.mu.Unlock()
 }
 
 // Close releases the database. The store must not be used afterwards.

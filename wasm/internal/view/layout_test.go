@@ -129,3 +129,41 @@ func TestAlong(t *testing.T) {
 		t.Fatal("Along to an unknown box succeeded")
 	}
 }
+
+// TestSegmentModes: a few segments get a line each, several PGs a chip
+// each, a large volume a dot each; every segment place lies inside its
+// node's box, and places come in whole rows.
+func TestSegmentModes(t *testing.T) {
+	for _, tc := range []struct {
+		settings string
+		mode     SegMode
+	}{
+		{"", SegLines},
+		{"pgs=12", SegChips},
+		{"pgs=80", SegDots},
+	} {
+		for _, width := range []float64{1200, 358} {
+			s := defaultSnapshot(t, tc.settings)
+			l := Compute(&s, width)
+			if l.Mode != tc.mode {
+				t.Errorf("%q at %v: mode %v, want %v", tc.settings, width, l.Mode, tc.mode)
+			}
+			if l.Slots < l.Segs || (l.Mode != SegLines && l.Slots%l.PerRow != 0) {
+				t.Errorf("%q at %v: %d slots for %d segments, %d a row", tc.settings, width, l.Slots, l.Segs, l.PerRow)
+			}
+			for _, n := range s.Nodes {
+				box := l.Boxes[n.Name]
+				for i := range l.Slots {
+					if r := l.SegRect(box, i); !box.Contains(r) {
+						t.Fatalf("%q at %v: %s's segment place %d %+v outside its box %+v", tc.settings, width, n.Name, i, r, box)
+					}
+				}
+			}
+			for _, svc := range []string{"backup", "cp"} {
+				if b, ok := l.Boxes[svc]; !ok || !l.Region.Contains(b) {
+					t.Errorf("%q at %v: %s box %+v not in the region", tc.settings, width, svc, b)
+				}
+			}
+		}
+	}
+}

@@ -130,11 +130,11 @@ func NewVolume(doc dom.Document, host dom.Element) (*Volume, error) {
 	return v, b.Err()
 }
 
-func (v *Volume) newMark(parent dom.Element, class string) *mark {
+func (v *Volume) newMark(parent dom.Element, class string, labelY float64, anchor string) *mark {
 	b := v.b
 	g := b.SVG("g", "class", "mark "+class)
-	line := b.SVG("line", "y1", "14", "y2", "24")
-	tx := b.SVG("text", "y", "11")
+	line := b.SVG("line", "y1", "23", "y2", "32")
+	tx := b.SVG("text", "y", num(labelY), "text-anchor", anchor)
 	b.Add(g, line, tx)
 	b.Add(parent, g)
 	return &mark{g: g, vis: attrSlot{el: g, name: "visibility"}, x1: attrSlot{el: line, name: "x1"}, x2: attrSlot{el: line, name: "x2"},
@@ -143,15 +143,17 @@ func (v *Volume) newMark(parent dom.Element, class string) *mark {
 
 func (v *Volume) newAxis() *ribbonAxis {
 	b := v.b
-	a := &ribbonAxis{svg: b.SVG("svg", "class", "ribbon-axis", "height", "26", "aria-hidden", "true")}
-	lo := b.SVG("text", "class", "axis-end", "y", "24", "x", "2")
-	hi := b.SVG("text", "class", "axis-end end", "y", "24")
+	a := &ribbonAxis{svg: b.SVG("svg", "class", "ribbon-axis", "height", "32", "aria-hidden", "true")}
+	lo := b.SVG("text", "class", "axis-end", "y", "30", "x", "2")
+	hi := b.SVG("text", "class", "axis-end end", "y", "30")
 	b.Add(a.svg, lo, hi)
 	a.lo, a.hi = textSlot{el: lo}, textSlot{el: hi}
 	a.hiX = attrSlot{el: hi, name: "x"}
-	a.vcl = v.newMark(a.svg, "m-vcl")
-	a.vdl = v.newMark(a.svg, "m-vdl")
-	a.next = v.newMark(a.svg, "m-next")
+	// VDL's label left of its line, VCL's under it, the next LSN's right
+	// of its line: they do not cover each other when close.
+	a.vcl = v.newMark(a.svg, "m-vcl", 20, "end")
+	a.vdl = v.newMark(a.svg, "m-vdl", 10, "end")
+	a.next = v.newMark(a.svg, "m-next", 10, "start")
 	return a
 }
 
@@ -247,16 +249,20 @@ func (v *Volume) Render(s *engine.Snapshot) error {
 	b.Keep(a.lo.Set(u(lo)))
 	b.Keep(a.hi.Set(u(hi)))
 	b.Keep(a.hiX.Set(num(w - 2)))
-	setMark := func(m *mark, l uint64, label string) {
+	setMark := func(m *mark, l uint64, label string, dx float64) {
 		b.Keep(m.vis.Set(map[bool]string{true: "visible", false: "hidden"}[in(l)]))
 		b.Keep(m.x1.Set(num(x(l))))
 		b.Keep(m.x2.Set(num(x(l))))
-		b.Keep(m.tx.Set(num(x(l))))
+		b.Keep(m.tx.Set(num(x(l) + dx)))
 		b.Keep(m.label.Set(label))
 	}
-	setMark(a.vcl, vol.VCL, "VCL")
-	setMark(a.vdl, vol.VDL, "VDL")
-	setMark(a.next, vol.NextLSN, "next")
+	vclLabel, vdlLabel := "VCL", "VDL"
+	if vol.VCL == vol.VDL {
+		vclLabel, vdlLabel = "", "VDL = VCL"
+	}
+	setMark(a.vcl, vol.VCL, vclLabel, -3)
+	setMark(a.vdl, vol.VDL, vdlLabel, -3)
+	setMark(a.next, vol.NextLSN, "next", 3)
 
 	n := min(len(vol.PGs), MaxPGRows)
 	for len(v.rows) < n {
