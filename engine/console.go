@@ -287,7 +287,7 @@ func (l *Lab) abandonOn(names []string) {
 }
 
 // liveSettings are the knobs \set changes on a running cluster.
-var liveSettings = []string{"latency", "latency_cross", "jitter", "loss", "bandwidth"}
+var liveSettings = []string{"latency", "latency_cross", "jitter", "loss", "bandwidth", "timeout"}
 
 func isLiveSetting(k string) bool {
 	for _, s := range liveSettings {
@@ -309,6 +309,7 @@ func (l *Lab) set(cmd *script.Command) (string, error) {
 		return "", err
 	}
 	l.cfg = cfg
+	l.c.SetStatementTimeout(cfg.StatementTimeout)
 	l.c.Network().SetConfig(sim.NetConfig{
 		LatencySameAZ:        cfg.LatencySameAZ,
 		LatencyCrossAZ:       cfg.LatencyCrossAZ,

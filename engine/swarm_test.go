@@ -757,6 +757,9 @@ func (g *swarmGen) liveness() {
 	for _, az := range []string{"a", "b", "c"} {
 		g.restartAZ(az)
 	}
+	// The workload's statement timeout may be too short for a scan that
+	// must read its pages from another AZ; the final reads get a long one.
+	g.meta("\\set timeout=2000ms")
 	g.meta("\\run 1s")
 	// Several reads: with a short statement timeout, a read on a cold
 	// cache may time out, but each attempt leaves the pages it fetched

@@ -76,7 +76,7 @@ var Metas = []MetaSpec{
 	{"latency", `\latency A B DURATION`, "add DURATION to the one-way delay between A and B (nodes, instances or AZs)", checkArgs(word, word, duration)},
 	{"loss", `\loss A B PERCENT`, "lose PERCENT of the messages between A and B", checkArgs(word, word, percent)},
 	{"corrupt", `\corrupt NODE [PG]`, "damage a record or page of a segment on NODE (pg1, or its first)", words(1, 2)},
-	{"set", `\set key=value ...`, "change a knob of the running cluster (latency, loss, jitter, ...)", checkSettings(&IsSetting, "setting")},
+	{"set", `\set key=value ...`, "change a knob of the running cluster: latency, latency_cross, jitter, loss, bandwidth, timeout", checkSettings(&IsSetting, "setting")},
 	{"expect", `\expect ok | error [TEXT] | result TEXT`, "check the outcome of the previous statement", checkExpect},
 	{"title", `\title TEXT`, "a guided scenario's title", needText},
 	{"step", `\step TEXT`, "a guided scenario's next step: the page waits for Next and shows TEXT", needText},
