@@ -57,6 +57,10 @@ type Cluster struct {
 	noteSeq  uint64 // how many notes were ever made
 	stats    Stats
 	traceSum uint64
+	// cur is the message being handled. Handlers take it by pointer
+	// through an interface call, so a local would escape to the heap on
+	// every event; a field of the long-lived Cluster does not.
+	cur wire.Msg
 }
 
 // Stats counts the world's events.
@@ -516,8 +520,11 @@ func (c *Cluster) Step() bool {
 	if m.Kind != wire.Timer {
 		c.stats.Delivered++
 	}
-	c.trace(at, &m)
-	c.handlers[m.To].Handle(c, &m)
+	c.cur = m
+	c.trace(at, &c.cur)
+	c.handlers[m.To].Handle(c, &c.cur)
+	// Keep no batch or body alive past its delivery.
+	c.cur.Batch, c.cur.Body = nil, nil
 	return true
 }
 
@@ -543,17 +550,23 @@ func (c *Cluster) AdvanceClock(t sim.Time) {
 	}
 }
 
-// trace folds an event into the trace hash (FNV-1a over its identity).
+// trace folds an event's identity into the trace hash, a word at a time:
+// each word is xored in, multiplied by the 64-bit FNV prime and its high
+// bits folded down, so every input bit reaches every bit of the sum within
+// a couple of words.
 func (c *Cluster) trace(at sim.Time, m *wire.Msg) {
 	h := c.traceSum
-	for _, v := range [...]uint64{uint64(at), uint64(m.Kind), uint64(m.From), uint64(m.To), uint64(m.A), uint64(m.B), uint64(m.N)} {
-		for range 8 {
-			h ^= v & 0xff
-			h *= 1099511628211
-			v >>= 8
-		}
-	}
+	h = traceMix(h, uint64(at))
+	h = traceMix(h, uint64(m.Kind)|uint64(m.From)<<8|uint64(m.To)<<24)
+	h = traceMix(h, uint64(m.A))
+	h = traceMix(h, uint64(m.B))
+	h = traceMix(h, uint64(m.N))
 	c.traceSum = h
+}
+
+func traceMix(h, v uint64) uint64 {
+	h = (h ^ v) * 1099511628211
+	return h ^ h>>29
 }
 
 // InFlight calls f for each network message on its way, with the time it
