@@ -18,15 +18,22 @@ import (
 type cache struct {
 	capacity int
 	pages    map[redo.PageID]*entry
-	clock    uint64 // advanced on every use, for least-recently-used order
-	stats    CacheStats
+	// lru is the sentinel of the recency list: lru.next is the most
+	// recently used entry, lru.prev the least. Every get and put moves its
+	// entry to the front, so eviction walks from the back and never sorts.
+	// An entry deleted from pages directly (a page dropped because it no
+	// longer follows the log) stays in the list until eviction meets it
+	// and sees that pages no longer holds it.
+	lru   entry
+	stats CacheStats
 }
 
 type entry struct {
-	pg      *page.Page
-	lastUse uint64
-	pins    int  // requests in progress that need the page
-	sticky  bool // never evicted (catalog and transaction pages)
+	id         redo.PageID
+	pg         *page.Page
+	pins       int  // requests in progress that need the page
+	sticky     bool // never evicted (catalog and transaction pages)
+	prev, next *entry
 }
 
 // CacheStats counts cache traffic.
@@ -37,7 +44,28 @@ type CacheStats struct {
 }
 
 func newCache(capacity int) *cache {
-	return &cache{capacity: capacity, pages: make(map[redo.PageID]*entry)}
+	c := &cache{capacity: capacity, pages: make(map[redo.PageID]*entry)}
+	c.lru.prev, c.lru.next = &c.lru, &c.lru
+	return c
+}
+
+// unlink takes e out of the recency list.
+func (c *cache) unlink(e *entry) {
+	e.prev.next, e.next.prev = e.next, e.prev
+	e.prev, e.next = nil, nil
+}
+
+// front puts e at the head of the recency list, as the most recently used.
+func (c *cache) front(e *entry) {
+	if e.prev != nil {
+		if c.lru.next == e {
+			return
+		}
+		c.unlink(e)
+	}
+	e.prev, e.next = &c.lru, c.lru.next
+	c.lru.next.prev = e
+	c.lru.next = e
 }
 
 // get returns the cached page id, counting a hit or a miss.
@@ -48,8 +76,7 @@ func (c *cache) get(id redo.PageID) (*page.Page, bool) {
 		return nil, false
 	}
 	c.stats.Hits++
-	c.clock++
-	e.lastUse = c.clock
+	c.front(e)
 	return e.pg, true
 }
 
@@ -64,13 +91,15 @@ func (c *cache) peek(id redo.PageID) (*page.Page, bool) {
 
 // put installs p, replacing any version held.
 func (c *cache) put(p *page.Page, sticky bool) {
-	c.clock++
 	if e, ok := c.pages[p.ID]; ok {
-		e.pg, e.lastUse = p, c.clock
+		e.pg = p
 		e.sticky = e.sticky || sticky
+		c.front(e)
 		return
 	}
-	c.pages[p.ID] = &entry{pg: p, lastUse: c.clock, sticky: sticky}
+	e := &entry{id: p.ID, pg: p, sticky: sticky}
+	c.pages[p.ID] = e
+	c.front(e)
 }
 
 func (c *cache) pin(id redo.PageID) {
@@ -88,6 +117,12 @@ func (c *cache) unpin(id redo.PageID) {
 // drop removes every page.
 func (c *cache) drop() {
 	clear(c.pages)
+	for e := c.lru.next; e != &c.lru; {
+		next := e.next
+		e.prev, e.next = nil, nil
+		e = next
+	}
+	c.lru.prev, c.lru.next = &c.lru, &c.lru
 }
 
 // evict removes least recently used pages until the cache fits its
@@ -95,37 +130,18 @@ func (c *cache) drop() {
 // vdl, which must stay until they are durable.
 func (c *cache) evict(vdl redo.LSN) {
 	over := len(c.pages) - c.capacity
-	if over <= 0 {
-		return
-	}
-	type cand struct {
-		id  redo.PageID
-		use uint64
-	}
-	var cands []cand
-	for id, e := range c.pages {
-		if e.pins == 0 && !e.sticky && e.pg.LSN <= vdl {
-			cands = append(cands, cand{id, e.lastUse})
-		}
-	}
-	// lastUse values are distinct, so the order is total and the map's
-	// iteration order does not leak.
-	slices.SortFunc(cands, func(a, b cand) int {
+	for e := c.lru.prev; over > 0 && e != &c.lru; {
+		prev := e.prev
 		switch {
-		case a.use < b.use:
-			return -1
-		case a.use > b.use:
-			return 1
+		case c.pages[e.id] != e:
+			c.unlink(e) // deleted from pages directly
+		case e.pins == 0 && !e.sticky && e.pg.LSN <= vdl:
+			c.unlink(e)
+			delete(c.pages, e.id)
+			c.stats.Evictions++
+			over--
 		}
-		return 0
-	})
-	for _, cd := range cands {
-		if over <= 0 {
-			break
-		}
-		delete(c.pages, cd.id)
-		c.stats.Evictions++
-		over--
+		e = prev
 	}
 }
 

@@ -104,7 +104,6 @@ type Instance struct {
 	cfg   Config
 	topo  Topology
 	cache *cache
-	dirs  map[redo.PageID]*dirIndex
 
 	txns    map[uint64]*Txn // transactions not yet durable or rolled back
 	txnSeq  uint64          // transactions begun since NextLSN was txnBase
@@ -183,8 +182,8 @@ type Stats struct {
 func NewInstance(id sim.NodeID, name, az string, role Role, cfg Config, topo Topology) *Instance {
 	return &Instance{
 		ID: id, Name: name, AZ: az, Role: role, cfg: cfg, topo: topo,
-		cache: newCache(cfg.CacheSize), dirs: make(map[redo.PageID]*dirIndex),
-		txns: make(map[uint64]*Txn), forUpd: make(map[lockKey]uint64),
+		cache: newCache(cfg.CacheSize),
+		txns:  make(map[uint64]*Txn), forUpd: make(map[lockKey]uint64),
 	}
 }
 
@@ -228,7 +227,6 @@ func (in *Instance) Boot(env wire.Env, catalog bool) error {
 // requests. Clients of requests in progress are told by the caller.
 func (in *Instance) Crash() {
 	in.cache.drop()
-	clear(in.dirs)
 	clear(in.txns)
 	clear(in.forUpd)
 	in.reqs = nil

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/tidwall/btree"
-
 	"aurora-lab/engine/internal/page"
 	"aurora-lab/engine/internal/redo"
 	"aurora-lab/engine/internal/sim"
@@ -103,34 +101,19 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 	return recs[len(recs)-1].LSN, nil
 }
 
-// dirIndex is the in-memory index of a table's directory page: low key →
-// leaf page, rebuilt when the directory page's version changes.
-type dirIndex struct {
-	lsn redo.LSN
-	m   btree.Map[string, redo.PageID]
-}
-
-// leafFor returns the leaf of the directory dir that holds key.
+// leafFor returns the leaf of the directory dir that holds key: the entry
+// with the greatest low key at or below key. The directory's rows are
+// sorted by low key, so a binary search over the page finds it.
 func (in *Instance) leafFor(dir *page.Page, key []byte) (redo.PageID, bool) {
-	ix := in.dirs[dir.ID]
-	if ix == nil || ix.lsn != dir.LSN {
-		ix = &dirIndex{lsn: dir.LSN}
-		for _, r := range dir.Rows {
-			id, err := decodePageID(r.Value)
-			if err != nil {
-				return 0, false
-			}
-			ix.m.Set(string(r.Key), id)
-		}
-		in.dirs[dir.ID] = ix
+	r, ok := dir.Floor(key)
+	if !ok {
+		return 0, false
 	}
-	var leaf redo.PageID
-	found := false
-	ix.m.Descend(string(key), func(_ string, id redo.PageID) bool {
-		leaf, found = id, true
-		return false
-	})
-	return leaf, found
+	id, err := decodePageID(r.Value)
+	if err != nil {
+		return 0, false
+	}
+	return id, true
 }
 
 // --- the log stream ---------------------------------------------------------

@@ -115,7 +115,6 @@ func (in *Instance) settle(env wire.Env) {
 					continue // its own page stands (see volume.Void)
 				}
 				delete(in.cache.pages, rec.Page)
-				delete(in.dirs, rec.Page)
 			}
 			in.mm.stats.Conflicts++
 			how := fmt.Sprintf("LSN %d lost to LSN %d", mt.Records[0].LSN, mt.Winner)
@@ -281,7 +280,6 @@ func (in *Instance) catchUpRead(p *page.Page, buffered []redo.Record) {
 				continue
 			}
 			delete(in.cache.pages, p.ID)
-			delete(in.dirs, p.ID)
 			return
 		}
 		if r.Stream != in.Stream {
@@ -439,7 +437,6 @@ func (in *Instance) resync(fresh, applied []redo.LSN, dropPending func()) {
 		}
 		if i < len(fresh) && fresh[i] != was {
 			delete(in.cache.pages, id)
-			delete(in.dirs, id)
 		}
 	}
 }

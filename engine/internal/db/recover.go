@@ -22,7 +22,6 @@ func (in *Instance) BecomeWriter(env wire.Env, stream uint8, epoch uint64, pgs [
 	// A promoted replica's cache may hold pages that recovery will truncate
 	// under it; it starts cold. Its clients' statements wait for recovery.
 	in.cache.drop()
-	clear(in.dirs)
 	in.fetches = nil
 	in.pending = nil
 	in.fenced = false

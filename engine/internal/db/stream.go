@@ -173,6 +173,5 @@ func (in *Instance) startOver(dropPending func()) {
 			continue
 		}
 		delete(in.cache.pages, id)
-		delete(in.dirs, id)
 	}
 }

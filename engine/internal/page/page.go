@@ -97,6 +97,18 @@ func (p *Page) Get(key []byte) ([]byte, bool) {
 	return p.Rows[i].Value, true
 }
 
+// Floor returns the row with the greatest key at or below key, if any.
+func (p *Page) Floor(key []byte) (Row, bool) {
+	i, ok := p.search(key)
+	if !ok {
+		if i == 0 {
+			return Row{}, false
+		}
+		i--
+	}
+	return p.Rows[i], true
+}
+
 // Put stores value under key. It changes the image without a record: use it
 // only to build images, never to change a page of the volume.
 func (p *Page) Put(key, value []byte) {
@@ -125,20 +137,33 @@ func (p *Page) Size() int {
 }
 
 // Checksum returns a CRC of the page's content and version, for scrub and
-// for comparing a materialised page with the replay of its log.
+// for comparing a materialised page with the replay of its log: the IEEE
+// CRC-32 of the ID and LSN (eight little-endian bytes each), the header,
+// then each row's key, a 0 byte, its value and a 1 byte. The fixed bytes
+// are fed to the CRC register one at a time: a slice of them handed to
+// crc32 would escape to the heap, one allocation per checksum or row.
 func (p *Page) Checksum() uint32 {
-	var b [16]byte
-	for i := range 8 {
-		b[i] = byte(uint64(p.ID) >> (8 * i))
-		b[8+i] = byte(uint64(p.LSN) >> (8 * i))
-	}
-	c := crc32.ChecksumIEEE(b[:])
-	c = crc32.Update(c, crc32.IEEETable, p.Header)
+	c := crcU64(^uint32(0), uint64(p.ID))
+	c = crcU64(c, uint64(p.LSN))
+	c = ^crc32.Update(^c, crc32.IEEETable, p.Header)
 	for _, r := range p.Rows {
-		c = crc32.Update(c, crc32.IEEETable, r.Key)
-		c = crc32.Update(c, crc32.IEEETable, []byte{0})
-		c = crc32.Update(c, crc32.IEEETable, r.Value)
-		c = crc32.Update(c, crc32.IEEETable, []byte{1})
+		c = ^crc32.Update(^c, crc32.IEEETable, r.Key)
+		c = crcByte(c, 0)
+		c = ^crc32.Update(^c, crc32.IEEETable, r.Value)
+		c = crcByte(c, 1)
+	}
+	return ^c
+}
+
+// crcByte feeds one byte to a running CRC-32 (IEEE) register c (the
+// complement of a crc32 checksum).
+func crcByte(c uint32, b byte) uint32 { return crc32.IEEETable[byte(c)^b] ^ c>>8 }
+
+// crcU64 feeds the eight little-endian bytes of v to the register c.
+func crcU64(c uint32, v uint64) uint32 {
+	for range 8 {
+		c = crcByte(c, byte(v))
+		v >>= 8
 	}
 	return c
 }

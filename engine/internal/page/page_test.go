@@ -1,7 +1,9 @@
 package page
 
 import (
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"testing"
 
 	"aurora-lab/engine/internal/redo"
@@ -44,5 +46,39 @@ func TestCloneDoesNotAlias(t *testing.T) {
 	}
 	if p.Equal(q) || p.Checksum() == q.Checksum() {
 		t.Fatal("different pages compare equal")
+	}
+}
+
+// TestChecksumIsCRCOfContent pins Checksum to its definition: the IEEE
+// CRC-32 of the ID and LSN (little-endian), the header, and each row as
+// key, 0, value, 1.
+func TestChecksumIsCRCOfContent(t *testing.T) {
+	p := &Page{ID: 0x0102030405060708, LSN: 0x1122334455667788, Header: []byte("hdr")}
+	p.Put([]byte("b"), []byte("two"))
+	p.Put([]byte("a"), []byte("one"))
+	p.Put([]byte("c"), nil)
+	for _, q := range []*Page{New(7), p} {
+		b := binary.LittleEndian.AppendUint64(nil, uint64(q.ID))
+		b = binary.LittleEndian.AppendUint64(b, uint64(q.LSN))
+		b = append(b, q.Header...)
+		for _, r := range q.Rows {
+			b = append(append(append(append(b, r.Key...), 0), r.Value...), 1)
+		}
+		if got, want := q.Checksum(), crc32.ChecksumIEEE(b); got != want {
+			t.Errorf("page %v: Checksum %08x, want %08x", q.ID, got, want)
+		}
+	}
+}
+
+func TestFloor(t *testing.T) {
+	p := New(3)
+	for _, k := range []string{"d", "h", "p"} {
+		p.Put([]byte(k), []byte("v"+k))
+	}
+	for key, want := range map[string]string{"a": "", "d": "d", "e": "d", "h": "h", "o": "h", "p": "p", "z": "p"} {
+		r, ok := p.Floor([]byte(key))
+		if got := string(r.Key); ok != (want != "") || got != want {
+			t.Errorf("Floor(%q) = %q, %v; want %q", key, got, ok, want)
+		}
 	}
 }
