@@ -36,9 +36,12 @@ type Output struct {
 	Text    string     `json:"text,omitempty"`   // what the console prints
 	Result  string     `json:"result,omitempty"` // rows joined by "; ", columns by "|"
 	Err     string     `json:"err,omitempty"`
-	OK      bool       `json:"ok"`
-	Started Time       `json:"started"`
-	At      Time       `json:"at"` // when it finished
+	// CommitLSN is the LSN of the commit a SQL statement made durable, 0
+	// when it committed nothing.
+	CommitLSN uint64 `json:"commit_lsn,omitempty"`
+	OK        bool   `json:"ok"`
+	Started   Time   `json:"started"`
+	At        Time   `json:"at"` // when it finished
 	// Guide is the narration command of an OutGuide output (title, step,
 	// highlight, try), and Targets the names \highlight points at.
 	Guide   string   `json:"guide,omitempty"`

@@ -260,14 +260,18 @@ func (l *Lab) Outputs(since uint64) (out []Output, next uint64) {
 	return l.outputs[since-first:], l.outSeq
 }
 
-// maxOutputs bounds the outputs kept in memory.
+// maxOutputs bounds the outputs kept in memory: at least the last
+// maxOutputs, at most twice as many. The oldest half goes in one move once
+// the buffer is full, so a long replay does not shift the whole buffer at
+// every output.
 const maxOutputs = 5000
 
 func (l *Lab) emit(o Output) {
 	o.At = l.c.Now()
-	if len(l.outputs) == maxOutputs {
-		copy(l.outputs, l.outputs[1:])
-		l.outputs = l.outputs[:maxOutputs-1]
+	if len(l.outputs) == 2*maxOutputs {
+		n := copy(l.outputs, l.outputs[maxOutputs:])
+		clear(l.outputs[n:])
+		l.outputs = l.outputs[:n]
 	}
 	l.outputs = append(l.outputs, o)
 	l.outSeq++
@@ -278,22 +282,31 @@ func (l *Lab) emit(o Output) {
 // wake-ups due before then happen as they did.
 func (l *Lab) advanceTo(at Time, events uint64) {
 	l.pump()
-	for {
-		ev, wake := l.c.NextEvent(), l.nextWake()
-		if wake < ev {
-			if wake > at {
-				break
-			}
-			l.Step()
-			continue
-		}
-		if l.c.Stats().Events >= events || ev > at {
-			break
-		}
-		l.Step()
+	for !l.stepToward(at, events) {
 	}
 	l.c.AdvanceClock(at)
 	l.pump()
+}
+
+// stepToward takes one step toward the moment (at, events) of an earlier
+// run and reports false, or reports true, without stepping, once the run
+// is there: no console wakes at or before at and, of the events at or
+// before at, the first events have happened. advanceTo and the page's
+// Restorer both walk with it.
+func (l *Lab) stepToward(at Time, events uint64) bool {
+	ev, wake := l.c.NextEvent(), l.nextWake()
+	if wake < ev {
+		if wake > at {
+			return true
+		}
+		l.Step()
+		return false
+	}
+	if l.c.Stats().Events >= events || ev > at {
+		return true
+	}
+	l.Step()
+	return false
 }
 
 // Replay builds a Lab from a command log: each input is submitted at the

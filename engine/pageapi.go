@@ -6,7 +6,6 @@ import (
 	"hash/fnv"
 	"math"
 	"strconv"
-	"strings"
 
 	"aurora-lab/engine/internal/check"
 	"aurora-lab/engine/internal/quorum"
@@ -169,23 +168,14 @@ func (r *Restorer) step() error {
 }
 
 // toward does one step of advanceTo(at, events) and reports whether the
-// moment is reached, with advanceTo's ending done. It is advanceTo's loop
-// (lab.go), one iteration per call: the two must stay in step, which the
-// page's tests check by comparing a Restorer's run with Restore's.
+// moment is reached, with advanceTo's ending done.
 func (r *Restorer) toward(at Time, events uint64) bool {
 	l := r.l
 	if !r.moved {
 		l.pump()
 		r.moved = true
 	}
-	ev, wake := l.c.NextEvent(), l.nextWake()
-	if wake < ev {
-		if wake <= at {
-			l.Step()
-			return false
-		}
-	} else if l.c.Stats().Events < events && ev <= at {
-		l.Step()
+	if !l.stepToward(at, events) {
 		return false
 	}
 	l.c.AdvanceClock(at)
@@ -501,22 +491,10 @@ func (w *Watcher) Reports() []CheckReport {
 	return append([]CheckReport{r}, w.w.Reports()...)
 }
 
-// commitLSN reads the commit LSN a SQL output reports ("(commit LSN N
-// durable after T)", as statement.complete prints it).
+// commitLSN reports the commit a SQL output made durable.
 func commitLSN(o *Output) (uint64, bool) {
-	if o.Kind != OutSQL || !o.OK {
+	if o.Kind != OutSQL || !o.OK || o.CommitLSN == 0 {
 		return 0, false
 	}
-	const mark = "(commit LSN "
-	i := strings.LastIndex(o.Text, mark)
-	if i < 0 {
-		return 0, false
-	}
-	rest := o.Text[i+len(mark):]
-	j := strings.IndexByte(rest, ' ')
-	if j < 0 {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(rest[:j], 10, 64)
-	return v, err == nil
+	return o.CommitLSN, true
 }

@@ -63,6 +63,7 @@ func (st *statement) complete(l *Lab, con *console, out db.Outcome) {
 	took := l.c.Now() - st.started
 	switch {
 	case out.CommitLSN != 0:
+		o.CommitLSN = uint64(out.CommitLSN)
 		o.Text += fmt.Sprintf("\n(commit LSN %d durable after %v)", out.CommitLSN, took)
 	case took > 0:
 		o.Text += fmt.Sprintf("\n(took %v)", took)
