@@ -61,8 +61,8 @@ type console struct {
 	sessions map[string]*db.Session
 }
 
-func (con *console) busy() bool {
-	return con.running != nil || len(con.queue) > 0
+func (con *console) busy(now Time) bool {
+	return con.running != nil || len(con.queue) > 0 || con.wakeAt > now
 }
 
 // pump starts queued items on every console that is free.

@@ -172,10 +172,11 @@ func (l *Lab) console(name string) *console {
 	return con
 }
 
-// Idle reports whether every console has finished what it was given.
+// Idle reports whether every console has finished what it was given,
+// including the simulated time a \run asked for.
 func (l *Lab) Idle() bool {
 	for _, con := range l.consoles {
-		if con.busy() {
+		if con.busy(l.c.Now()) {
 			return false
 		}
 	}
@@ -186,7 +187,7 @@ func (l *Lab) Idle() bool {
 func (l *Lab) Busy(name string) bool {
 	for _, con := range l.consoles {
 		if con.name == name {
-			return con.busy()
+			return con.busy(l.c.Now())
 		}
 	}
 	return false

@@ -259,7 +259,7 @@ func (l *Lab) SnapshotSince(noteSince uint64) Snapshot {
 		_, s.NoteNext = c.Notes(0)
 	}
 	for _, con := range l.consoles {
-		s.Consoles = append(s.Consoles, ConsoleInfo{Name: con.name, Conn: con.conn, Busy: con.busy()})
+		s.Consoles = append(s.Consoles, ConsoleInfo{Name: con.name, Conn: con.conn, Busy: con.busy(l.c.Now())})
 	}
 	return s
 }
