@@ -93,8 +93,18 @@ func (o Op) String() string {
 // Record is one redo log record. Records are immutable once allocated: the
 // writer shares one copy with every segment it sends it to.
 type Record struct {
+	// The one-byte fields sit together after LSN, sharing a word with PG:
+	// every segment's log and store hold their own copy of a record, so
+	// the padding a looser order leaves (16 bytes) is copied many times.
 	LSN    LSN
 	Stream uint8 // the writer that allocated the LSN (always 0 with one writer)
+	Op     Op
+	// CPL marks the last record of a mini-transaction (MTR): a consistency
+	// point. A reader never sees part of an MTR; VDL is the highest CPL
+	// whose records are all complete.
+	CPL bool
+	// Commit marks the commit record of a transaction (a CPL).
+	Commit bool
 	PG     PGID
 	Page   PageID
 	// The three backlinks (SIGMOD'18 §2.1): the previous record of this
@@ -105,16 +115,9 @@ type Record struct {
 	PrevVolume LSN
 	PrevPG     LSN
 	PrevPage   LSN
-	// CPL marks the last record of a mini-transaction (MTR): a consistency
-	// point. A reader never sees part of an MTR; VDL is the highest CPL
-	// whose records are all complete.
-	CPL bool
-	// Commit marks the commit record of a transaction (a CPL).
-	Commit bool
-	Txn    uint64 // the transaction that wrote it, 0 for none
-	Op     Op
-	Key    []byte
-	Value  []byte
+	Txn        uint64 // the transaction that wrote it, 0 for none
+	Key        []byte
+	Value      []byte
 }
 
 // Size reports the record's size on the wire, in bytes, as the model counts

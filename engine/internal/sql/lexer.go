@@ -56,7 +56,9 @@ type lexer struct {
 // tEOF token placed just after the last real token (or at the start when
 // there is none).
 func lex(src string, line, col int) ([]token, *Error) {
-	l := &lexer{src: src, line: line, col: col}
+	// A statement has about one token per three bytes of source: sized
+	// so, the token slice is allocated once for most statements.
+	l := &lexer{src: src, line: line, col: col, toks: make([]token, 0, min(len(src)/3, 64)+2)}
 	for {
 		if err := l.skipSpace(); err != nil {
 			return nil, err

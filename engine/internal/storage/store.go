@@ -167,8 +167,19 @@ type memSeg struct {
 func NewMemStore() *MemStore { return &MemStore{} }
 
 func (s *MemStore) seg(id uint32, create bool) *memSeg {
-	i, ok := slices.BinarySearchFunc(s.segs, id, func(m memSeg, id uint32) int { return cmpU32(m.meta.ID, id) })
-	if ok {
+	// A written-out search: slices.BinarySearchFunc would copy a memSeg
+	// into every comparison.
+	lo, hi := 0, len(s.segs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if s.segs[m].meta.ID < id {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	i := lo
+	if i < len(s.segs) && s.segs[i].meta.ID == id {
 		return &s.segs[i]
 	}
 	if !create {
@@ -330,8 +341,44 @@ func dropRecords(recs []StoredRecord, from, to redo.LSN, only bool, stream uint8
 	return slices.Delete(recs, kept, j)
 }
 
+// findStored returns the index of the first record of recs (in LSN order)
+// at or above l, and whether it is l. A record above every other, the
+// common case on the write path, is answered without searching. The search
+// is written out: slices.BinarySearchFunc would copy a whole record into
+// the comparison at every step.
 func findStored(recs []StoredRecord, l redo.LSN) (int, bool) {
-	return slices.BinarySearchFunc(recs, l, func(r StoredRecord, l redo.LSN) int { return cmpU64(uint64(r.Rec.LSN), uint64(l)) })
+	n := len(recs)
+	if n == 0 || recs[n-1].Rec.LSN < l {
+		return n, false
+	}
+	lo, hi := 0, n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if recs[m].Rec.LSN < l {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, recs[lo].Rec.LSN == l
+}
+
+// findRecord is findStored over a batch's records.
+func findRecord(recs []redo.Record, l redo.LSN) (int, bool) {
+	n := len(recs)
+	if n == 0 || recs[n-1].LSN < l {
+		return n, false
+	}
+	lo, hi := 0, n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if recs[m].LSN < l {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, recs[lo].LSN == l
 }
 
 func cmpU64(a, b uint64) int {

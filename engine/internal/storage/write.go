@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"slices"
 	"strconv"
 
 	"aurora-lab/engine/internal/page"
@@ -79,7 +78,7 @@ func (n *Node) fresh(s *Segment, b *redo.Batch, epoch, memEpoch uint64) (*redo.B
 			if p.seg != s || p.batch == nil || p.epoch < epoch || p.memEpoch < memEpoch {
 				continue
 			}
-			if _, ok := slices.BinarySearchFunc(p.batch.Records, r.LSN, func(q redo.Record, l redo.LSN) int { return cmpU64(uint64(q.LSN), uint64(l)) }); ok {
+			if _, ok := findRecord(p.batch.Records, r.LSN); ok {
 				return false, false
 			}
 		}
