@@ -72,10 +72,11 @@ func TestLinearizableUnderFaults(t *testing.T) {
 			n = 6
 		}
 	}
-	total, writes := 0, 0
+	total, writes, failovers := 0, 0, 0
 	for seed := 1; seed <= n; seed++ {
 		ops, script := kvHistory(t, uint64(seed))
 		total += len(ops)
+		failovers += strings.Count(script, "\\failover")
 		for _, op := range ops {
 			if op.Input.(kvInput).write {
 				writes++
@@ -89,7 +90,7 @@ func TestLinearizableUnderFaults(t *testing.T) {
 			t.Fatalf("seed %d: the history of %d operations is not linearizable (%v); the run:\n%s", seed, len(ops), res, script)
 		}
 	}
-	t.Logf("%d seeds, %d operations (%d writes), all linearizable", n, total, writes)
+	t.Logf("%d seeds, %d operations (%d writes) through %d failovers, all linearizable", n, total, writes, failovers)
 }
 
 // TestLinearizabilityCheckCatchesAStaleRead makes sure the model and the
@@ -114,7 +115,7 @@ func kvHistory(t *testing.T, seed uint64) ([]porcupine.Operation, string) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 7))
 	const keys, sessions = 6, 6
-	cfg, err := ParseConfig(fmt.Sprintf("seed=%d replicas=0 failover_after=0 timeout=150ms loss=%d", seed, r.IntN(3)))
+	cfg, err := ParseConfig(fmt.Sprintf("seed=%d replicas=1 failover_after=0 timeout=150ms loss=%d", seed, r.IntN(3)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +144,10 @@ func kvHistory(t *testing.T, seed uint64) ([]porcupine.Operation, string) {
 	nodes := []string{"a1", "a2", "b1", "b2", "c1", "c2"}
 	down := map[string]bool{}
 	value := 0
+	// The writer changes on a failover; each session connects to the new
+	// one before its next statement, as a client would.
+	writer, standby := "w1", "r1"
+	conn := map[string]string{}
 	start := l.Now()
 	for l.Now() < start+400*Millisecond {
 		for s := range sessions {
@@ -160,6 +165,10 @@ func kvHistory(t *testing.T, seed uint64) ([]porcupine.Operation, string) {
 				sql = fmt.Sprintf("SELECT v FROM kv WHERE k = %d;", in.key)
 			}
 			issued[con] = append(issued[con], in)
+			if conn[con] != writer {
+				conn[con] = writer
+				sql = "\\connect " + writer + "\n" + sql
+			}
 			fmt.Fprintf(&log, "-- at %v on %s\n%s\n", l.Now(), con, sql)
 			if err := l.Submit(con, sql); err != nil {
 				t.Fatal(err)
@@ -183,7 +192,11 @@ func kvHistory(t *testing.T, seed uint64) ([]porcupine.Operation, string) {
 				}
 			}
 		case x == 7:
-			fault = "\\crash w1\n\\restart w1"
+			fault = fmt.Sprintf("\\crash %s\n\\restart %s", writer, writer)
+		case x == 9:
+			// Fail over to the replica; the old writer restarts as one.
+			fault = fmt.Sprintf("\\failover %s\n\\crash %s\n\\restart %s", standby, writer, writer)
+			writer, standby = standby, writer
 		case x == 8:
 			fault = fmt.Sprintf(`\set loss=%d`, r.IntN(6))
 		}
@@ -224,7 +237,8 @@ func kvHistory(t *testing.T, seed uint64) ([]porcupine.Operation, string) {
 				t.Fatalf("seed %d: a read printed %q", seed, o.Result)
 			}
 			op.Output = v
-		case in.write && (strings.Contains(o.Err, "outcome unknown") || strings.Contains(o.Err, "Lost connection")):
+		case in.write && (strings.Contains(o.Err, "outcome unknown") || strings.Contains(o.Err, "Lost connection") ||
+			strings.Contains(o.Err, "no longer the writer")):
 			// The client does not know: it may take effect at any time.
 			unknown = append(unknown, len(ops))
 			op.Output = 0
