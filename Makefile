@@ -151,13 +151,25 @@ bench-engine:
 	@echo "==> bench: engine, GOOS=js (node)"
 	$(WASM_ENV) $(GO) test -run '^$$' -bench . -benchmem -exec="$(NODE_EXEC)" ./engine/...
 
-# Navigation to first render in headless Chromium (median of PAGEBENCH_N
-# fresh profiles) and the wasm bytes as served.
+# The page in headless Chromium: the wasm bytes as served, navigation to
+# first render (median of PAGEBENCH_N fresh profiles), frames and IndexedDB
+# flushes under a workload, and the restore of 10k and 100k-input sessions
+# (about ten minutes in all). PAGEBENCH_ARGS passes more flags, e.g.
+# PAGEBENCH_ARGS='-restore= -load=false' for the load time alone.
 PAGEBENCH_N ?= 7
-bench-page: server $(BIN)/chromium
-	@echo "==> bench: page load in headless Chromium"
+PAGEBENCH_ARGS ?=
+bench-page: server $(BIN)/chromium $(BIN)/pagebench
+	@echo "==> bench: the page in headless Chromium"
+	$(BROWSER_ENV) $(BIN)/pagebench -server $(BIN)/aurora-lab -n $(PAGEBENCH_N) $(PAGEBENCH_ARGS)
+
+# The README's screenshots, into docs/.
+.PHONY: shots
+shots: server $(BIN)/chromium $(BIN)/pagebench
+	$(BROWSER_ENV) $(BIN)/pagebench -server $(BIN)/aurora-lab -shots docs
+
+.PHONY: $(BIN)/pagebench
+$(BIN)/pagebench:
 	$(GO) build -buildvcs=false -o $(BIN)/pagebench ./internal/cmd/pagebench
-	$(BROWSER_ENV) $(BIN)/pagebench -server $(BIN)/aurora-lab -n $(PAGEBENCH_N)
 
 # ---------------------------------------------------------------- clean
 
