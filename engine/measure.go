@@ -2,7 +2,8 @@ package engine
 
 // Figures for benchmarks: plain reads of what the engine counted.
 
-// ReplicaLag returns the lag samples replica name has recorded, oldest
+// ReplicaLag returns the lag samples instance name has recorded (a replica,
+// or a writer of a multi-master cluster following the others), oldest
 // first: for each VDL it applied from the log stream, how long after the
 // writer reached that VDL it did.
 func (l *Lab) ReplicaLag(name string) []Time {

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"aurora-lab/engine/internal/cluster"
@@ -232,7 +233,7 @@ func (l *Lab) SnapshotSince(noteSince uint64) Snapshot {
 		if at, age, ok := in.OldestView(c.Now()); ok {
 			is.ViewAt, is.ViewAge = uint64(at), age
 		}
-		if lag := in.Lag(); len(lag) > 0 && in.Role == db.Replica {
+		if lag := in.Lag(); len(lag) > 0 && (in.Role == db.Replica || c.Writers() > 1) {
 			sorted := slices.Clone(lag)
 			slices.Sort(sorted)
 			is.Lag, is.LagP50, is.LagMax = lag[len(lag)-1], sorted[len(sorted)/2], sorted[len(sorted)-1]
@@ -399,18 +400,27 @@ func FormatStatus(s Snapshot) string {
 	}
 	b.WriteString("storage: " + strings.Join(parts, ", ") + "\n")
 	b.WriteString("instances:")
+	writers := 0
+	for _, in := range s.Instances {
+		if in.Role == "writer" {
+			writers++
+		}
+	}
 	for _, in := range s.Instances {
 		fmt.Fprintf(&b, "\n  %s %s %s (AZ %s): reads at VDL %d, %d pages cached", in.Name, in.Role, upDown(in.Up), in.AZ, in.VDL, in.Cached)
-		if in.Role == "replica" && in.LagMax > 0 {
+		switch {
+		case in.Role == "replica" && in.LagMax > 0:
 			fmt.Fprintf(&b, ", lag %v (median %v, max %v)", in.Lag, in.LagP50, in.LagMax)
+		case in.Role == "writer" && in.LagMax > 0:
+			fmt.Fprintf(&b, ", trails the other writers by %v (median %v, max %v)", in.Lag, in.LagP50, in.LagMax)
 		}
 		if in.Active > 0 {
 			fmt.Fprintf(&b, ", %d transactions open", in.Active)
 		}
-		if in.Role == "writer" && (in.Conflicts > 0 || in.Applied > 0) {
-			fmt.Fprintf(&b, ", %d commits, %d conflicts (%s)", in.Commits, in.Conflicts, conflictRate(in.Commits, in.Conflicts))
+		if in.Role == "writer" && writers > 1 {
+			fmt.Fprintf(&b, ", %s, %s (%s)", count(in.Commits, "commit"), count(in.Conflicts, "conflict"), conflictRate(in.Commits, in.Conflicts))
 			if in.SplitVote > 0 {
-				fmt.Fprintf(&b, ", %d split votes", in.SplitVote)
+				fmt.Fprintf(&b, ", %s", count(in.SplitVote, "split vote"))
 			}
 		}
 		if in.ViewAge > 0 || in.ViewAt > 0 {
@@ -421,6 +431,14 @@ func FormatStatus(s Snapshot) string {
 		}
 	}
 	return b.String()
+}
+
+// count prints n things, in the plural unless there is one.
+func count(n int64, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return strconv.FormatInt(n, 10) + " " + thing + "s"
 }
 
 func upDown(up bool) string {

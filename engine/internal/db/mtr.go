@@ -294,15 +294,21 @@ func (in *Instance) applyUpTo(env wire.Env, vdl redo.LSN, vdlAt int64) {
 	}
 	in.pending = append(in.pending[:0], in.pending[n:]...)
 	in.vdl = vdl
-	lag := env.Now() - vdlAtTime(vdlAt)
-	in.lag = append(in.lag, lag)
-	if len(in.lag) > maxLagSamples {
-		in.lag = append(in.lag[:0], in.lag[len(in.lag)-maxLagSamples/2:]...)
-	}
+	in.sampleLag(env.Now() - vdlAtTime(vdlAt))
 	in.retry(env, func(r *request) bool { return r.state == reqPages })
 }
 
 func vdlAtTime(n int64) sim.Time { return sim.Time(n) }
+
+// sampleLag records how long after the writer reached a VDL this instance
+// applied its stream to it: a replica's lag, or, with several writers, how
+// far this writer's cache trails the others'.
+func (in *Instance) sampleLag(lag sim.Time) {
+	in.lag = append(in.lag, lag)
+	if len(in.lag) > maxLagSamples {
+		in.lag = append(in.lag[:0], in.lag[len(in.lag)-maxLagSamples/2:]...)
+	}
+}
 
 // maxLagSamples bounds the lag samples a replica keeps: enough for the
 // percentiles of a benchmark run, the newest half kept when it overflows.

@@ -234,6 +234,7 @@ func (in *Instance) receivePeer(env wire.Env, m *wire.Msg) {
 		}
 		p.pending = append(p.pending[:0], p.pending[n:]...)
 		p.vdl, p.vdlAt = m.A, sim.Time(m.N)
+		in.sampleLag(env.Now() - p.vdlAt)
 	}
 	if resent && m.A >= p.vdl {
 		p.heads = slices.Clone(h.Heads)

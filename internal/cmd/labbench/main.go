@@ -96,8 +96,8 @@ func lag(d engine.Time) {
 func multiMaster(d engine.Time) {
 	const rows, perWriter = 256, 4
 	fmt.Printf("Multi-master, %v of simulated time per run; a table of %d rows, 4 rows per page; %d sessions per writer, each running UPDATE t SET n = n + 1 WHERE id = k back to back (autocommit).\n\n", d, rows, perWriter)
-	fmt.Println("| pattern | writers | commits/s | conflicts/s | conflict rate | commits/s per writer |")
-	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Println("| pattern | writers | commits/s | conflicts/s | conflict rate | commits/s per writer | lag between writers p50 / p99 (ms) |")
+	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 	patterns := []struct {
 		name string
 		key  func(w, writers, i int) int
@@ -108,18 +108,25 @@ func multiMaster(d engine.Time) {
 	}
 	for _, p := range patterns {
 		for _, writers := range []int{1, 2, 4, 8} {
-			commits, conflicts := runMM(d, writers, perWriter, rows, p.key)
+			commits, conflicts, lag := runMM(d, writers, perWriter, rows, p.key)
 			secs := d.Millis() / 1000
 			rate := 0.0
 			if commits+conflicts > 0 {
 				rate = 100 * float64(conflicts) / float64(commits+conflicts)
 			}
-			fmt.Printf("| %s | %d | %.0f | %.0f | %.1f%% | %.0f |\n", p.name, writers, float64(commits)/secs, float64(conflicts)/secs, rate, float64(commits)/secs/float64(writers))
+			lags := "–"
+			if len(lag) > 0 {
+				lags = ms(pct(lag, 0.5)) + " / " + ms(pct(lag, 0.99))
+			}
+			fmt.Printf("| %s | %d | %.0f | %.0f | %.1f%% | %.0f | %s |\n", p.name, writers, float64(commits)/secs, float64(conflicts)/secs, rate, float64(commits)/secs/float64(writers), lags)
 		}
 	}
 }
 
-func runMM(d engine.Time, writers, perWriter, rows int, key func(w, writers, i int) int) (commits, conflicts int64) {
+// runMM runs the workload and returns the commits and conflicts it made and
+// the writers' lag samples: how long after another writer reached a VDL
+// each applied that writer's stream to it.
+func runMM(d engine.Time, writers, perWriter, rows int, key func(w, writers, i int) int) (commits, conflicts int64, lag []engine.Time) {
 	cfg, err := engine.ParseConfig(fmt.Sprintf("seed=1 writers=%d replicas=0 rows_per_page=4 lal=100000", writers))
 	must(err)
 	l, err := engine.New(cfg)
@@ -170,11 +177,14 @@ func runMM(d engine.Time, writers, perWriter, rows int, key func(w, writers, i i
 	}
 	for w := range writers {
 		c, x := l.WriterCounts(fmt.Sprintf("w%d", w+1))
+		if writers > 1 {
+			lag = append(lag, l.ReplicaLag(fmt.Sprintf("w%d", w+1))...)
+		}
 		commits += c - before[w][0]
 		conflicts += x - before[w][1]
 		if os.Getenv("LABBENCH_DEBUG") != "" {
 			fmt.Fprintf(os.Stderr, "w%d: %d commits, %d conflicts\n", w+1, c-before[w][0], x-before[w][1])
 		}
 	}
-	return commits, conflicts
+	return commits, conflicts, lag
 }
