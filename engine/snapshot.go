@@ -114,6 +114,9 @@ type InstState struct {
 	Conflicts int64 `json:"conflicts,omitempty"`
 	SplitVote int64 `json:"splitVotes,omitempty"`
 	Applied   int64 `json:"applied,omitempty"`
+	// MultiMaster marks a writer of a cluster of several writers: its lag
+	// is how far it trails the others, and its conflicts count.
+	MultiMaster bool `json:"multiMaster,omitempty"`
 	// ViewAt and ViewAge describe the oldest open read view of a replica
 	// transaction, which holds back storage's GC.
 	ViewAt  uint64 `json:"viewAt,omitempty"`
@@ -229,6 +232,7 @@ func (l *Lab) SnapshotSince(noteSince uint64) Snapshot {
 		is.Commits = in.Stats().Commits
 		if ms := in.MultiStats(); in.Role == db.Writer {
 			is.Conflicts, is.SplitVote, is.Applied = ms.Conflicts, ms.SplitVote, ms.Applied
+			is.MultiMaster = c.Writers() > 1
 		}
 		if at, age, ok := in.OldestView(c.Now()); ok {
 			is.ViewAt, is.ViewAge = uint64(at), age
@@ -400,24 +404,18 @@ func FormatStatus(s Snapshot) string {
 	}
 	b.WriteString("storage: " + strings.Join(parts, ", ") + "\n")
 	b.WriteString("instances:")
-	writers := 0
-	for _, in := range s.Instances {
-		if in.Role == "writer" {
-			writers++
-		}
-	}
 	for _, in := range s.Instances {
 		fmt.Fprintf(&b, "\n  %s %s %s (AZ %s): reads at VDL %d, %d pages cached", in.Name, in.Role, upDown(in.Up), in.AZ, in.VDL, in.Cached)
 		switch {
 		case in.Role == "replica" && in.LagMax > 0:
 			fmt.Fprintf(&b, ", lag %v (median %v, max %v)", in.Lag, in.LagP50, in.LagMax)
-		case in.Role == "writer" && in.LagMax > 0:
+		case in.MultiMaster && in.LagMax > 0:
 			fmt.Fprintf(&b, ", trails the other writers by %v (median %v, max %v)", in.Lag, in.LagP50, in.LagMax)
 		}
 		if in.Active > 0 {
 			fmt.Fprintf(&b, ", %d transactions open", in.Active)
 		}
-		if in.Role == "writer" && writers > 1 {
+		if in.MultiMaster {
 			fmt.Fprintf(&b, ", %s, %s (%s)", count(in.Commits, "commit"), count(in.Conflicts, "conflict"), conflictRate(in.Commits, in.Conflicts))
 			if in.SplitVote > 0 {
 				fmt.Fprintf(&b, ", %s", count(in.SplitVote, "split vote"))
