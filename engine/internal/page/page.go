@@ -33,10 +33,15 @@ type Page struct {
 func New(id redo.PageID) *Page { return &Page{ID: id} }
 
 // Clone returns a copy of p that shares no row slice with it. Keys and
-// values are immutable and may be shared.
+// values are immutable and may be shared. A clone is made to apply records
+// to (coalescing, materialising a read), so its row slice has room for a
+// few more rows: the first insert then does not copy the page again.
 func (p *Page) Clone() *Page {
 	q := *p
-	q.Rows = slices.Clone(p.Rows)
+	if p.Rows != nil {
+		q.Rows = make([]Row, len(p.Rows), len(p.Rows)+len(p.Rows)/4+4)
+		copy(q.Rows, p.Rows)
+	}
 	return &q
 }
 
@@ -85,7 +90,18 @@ func (p *Page) Apply(r *redo.Record) error {
 }
 
 func (p *Page) search(key []byte) (int, bool) {
-	return slices.BinarySearchFunc(p.Rows, key, func(r Row, k []byte) int { return bytes.Compare(r.Key, k) })
+	// Written out: slices.BinarySearchFunc copies a row into the
+	// comparison at every step.
+	lo, hi := 0, len(p.Rows)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if bytes.Compare(p.Rows[m].Key, key) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(p.Rows) && bytes.Equal(p.Rows[lo].Key, key)
 }
 
 // Get returns the value stored under key.

@@ -203,6 +203,10 @@ func (n *Node) collect(_ wire.Env, s *Segment) int {
 	last := s.log[i-1].Rec.LSN
 	s.bad = slices.DeleteFunc(s.bad, func(b badItem) bool { return b.page == 0 && b.lsn <= last })
 	s.log = slices.Delete(s.log, 0, i)
+	if len(s.log) == 0 {
+		n.logs.put(s.log) // for the next log that grows
+		s.log = nil
+	}
 	s.collected = last
 	n.chg = Change{Kind: ChangeDrop, Seg: s.ID, From: redo.NoLSN, To: last}
 	n.store.Write(&n.chg)

@@ -67,9 +67,11 @@ type Node struct {
 	// (multi-master recovery reads it for the stream it recovers).
 	streamVDL [redo.MaxStreams]redo.LSN
 
-	// Scratch space reused on the hot path.
+	// Scratch space reused on the hot path, and the arrays of hot logs
+	// that garbage collection emptied.
 	chg     Change
 	scratch []StoredRecord
+	logs    recordPool
 }
 
 // Stats counts a node's work, for the page, the checker and benchmarks.

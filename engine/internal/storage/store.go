@@ -155,6 +155,7 @@ type SegmentImage struct {
 type MemStore struct {
 	node NodeMeta
 	segs []memSeg // by ID
+	pool recordPool
 }
 
 type memSeg struct {
@@ -200,12 +201,17 @@ func (s *MemStore) Write(c *Change) {
 		m.meta.ID = c.Seg
 	case ChangeRecords:
 		m := s.seg(c.Seg, true)
+		m.recs = s.pool.room(m.recs, len(c.Records))
 		for _, r := range c.Records {
 			m.recs = putRecord(m.recs, r)
 		}
 	case ChangeDrop:
 		if m := s.seg(c.Seg, false); m != nil {
 			m.recs = dropRecords(m.recs, c.From, c.To, c.OnlyStream, c.Stream)
+			if len(m.recs) == 0 {
+				s.pool.put(m.recs)
+				m.recs = nil
+			}
 		}
 	case ChangePages:
 		m := s.seg(c.Seg, true)
@@ -305,6 +311,65 @@ func cloneSegmentMeta(m SegmentMeta) SegmentMeta {
 	m.Peers = slices.Clone(m.Peers)
 	m.Floor = slices.Clone(m.Floor)
 	return m
+}
+
+// recordPool keeps the arrays of record lists that emptied — a segment's
+// hot log or stored log once garbage collection dropped everything in it —
+// for the next list that outgrows its own. A node's protection groups fill
+// and go idle one after the other as the volume grows, so without it every
+// new segment's log grows from nothing again, copying itself at each step.
+// Only memory is reused: what the lists hold is the same either way.
+type recordPool struct {
+	free [][]StoredRecord
+}
+
+// recordPoolMax bounds the arrays a pool keeps.
+const recordPoolMax = 4
+
+// put keeps the array of b, which is empty and referenced nowhere else,
+// in place of the smallest kept array when the pool is full.
+func (p *recordPool) put(b []StoredRecord) {
+	if cap(b) == 0 {
+		return
+	}
+	if len(p.free) < recordPoolMax {
+		p.free = append(p.free, b[:0])
+		return
+	}
+	small := 0
+	for i, f := range p.free {
+		if cap(f) < cap(p.free[small]) {
+			small = i
+		}
+	}
+	if cap(b) > cap(p.free[small]) {
+		p.free[small] = b[:0]
+	}
+}
+
+// room returns b with room for more records: b itself if it has it, else
+// b copied into the smallest kept array that does (and b's own array is
+// kept in its place), else b, for append to grow as it would.
+func (p *recordPool) room(b []StoredRecord, more int) []StoredRecord {
+	need := len(b) + more
+	if need <= cap(b) {
+		return b
+	}
+	best := -1
+	for i, f := range p.free {
+		if cap(f) >= need && (best < 0 || cap(f) < cap(p.free[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return b
+	}
+	f := append(p.free[best], b...)
+	p.free[best] = p.free[len(p.free)-1]
+	p.free = p.free[:len(p.free)-1]
+	clear(b)
+	p.put(b)
+	return f
 }
 
 // putRecord inserts r into recs (in LSN order), replacing a record with the

@@ -405,6 +405,7 @@ func (n *Node) persistWrite(env wire.Env, p *pending) {
 // returns how many were new. Records in a truncation range are dropped. A
 // good copy of a record whose stored copy is damaged replaces it.
 func (n *Node) addRecords(env wire.Env, s *Segment, recs []redo.Record) int {
+	s.log = n.logs.room(s.log, len(recs))
 	sc := n.scratch[:0]
 	for i := range recs {
 		r := &recs[i]
