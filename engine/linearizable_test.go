@@ -141,8 +141,7 @@ func kvHistory(t *testing.T, seed uint64) ([]porcupine.Operation, string) {
 	_, mark := l.Outputs(0)
 	var log strings.Builder          // the run as a script, for a failure report
 	issued := map[string][]kvInput{} // per session, in order
-	nodes := []string{"a1", "a2", "b1", "b2", "c1", "c2"}
-	down := map[string]bool{}
+	faults := newStorageFaults(3)
 	value := 0
 	// The writer changes on a failover; each session connects to the new
 	// one before its next statement, as a client would.
@@ -169,42 +168,24 @@ func kvHistory(t *testing.T, seed uint64) ([]porcupine.Operation, string) {
 				conn[con] = writer
 				sql = "\\connect " + writer + "\n" + sql
 			}
-			fmt.Fprintf(&log, "-- at %v on %s\n%s\n", l.Now(), con, sql)
-			if err := l.Submit(con, sql); err != nil {
-				t.Fatal(err)
-			}
+			fmt.Fprintf(&log, "-- at %v on %s\n", l.Now(), con)
+			submitLogged(t, l, &log, con, sql)
 		}
 		// A fault now and then, never more than AZ+1 storage nodes down.
-		var fault string
-		switch x := r.IntN(400); {
-		case x < 3:
-			n := nodes[r.IntN(len(nodes))]
-			if !down[n] && len(down) < 3 {
-				down[n] = true
-				fault = `\crash ` + n
-			}
-		case x < 7:
-			for _, n := range nodes {
-				if down[n] {
-					delete(down, n)
-					fault = `\restart ` + n
-					break
-				}
-			}
-		case x == 7:
+		x := r.IntN(400)
+		fault := faults.draw(r, x)
+		switch x {
+		case 7:
 			fault = fmt.Sprintf("\\crash %s\n\\restart %s", writer, writer)
-		case x == 9:
+		case 8:
+			fault = fmt.Sprintf(`\set loss=%d`, r.IntN(6))
+		case 9:
 			// Fail over to the replica; the old writer restarts as one.
 			fault = fmt.Sprintf("\\failover %s\n\\crash %s\n\\restart %s", standby, writer, writer)
 			writer, standby = standby, writer
-		case x == 8:
-			fault = fmt.Sprintf(`\set loss=%d`, r.IntN(6))
 		}
 		if fault != "" {
-			fmt.Fprintf(&log, "%s\n", fault)
-			if err := l.Submit("faults", fault); err != nil {
-				t.Fatal(err)
-			}
+			submitLogged(t, l, &log, "faults", fault)
 		}
 		l.RunFor(Time(100+r.IntN(300)) * Microsecond)
 	}

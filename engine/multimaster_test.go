@@ -71,8 +71,7 @@ func mmRun(t *testing.T, seed uint64) {
 	_, mark := l.Outputs(0)
 	var log strings.Builder
 	issued := map[string][]int{}
-	down := map[string]bool{}
-	nodes := []string{"a1", "a2", "b1", "b2", "c1", "c2"}
+	faults := newStorageFaults(2)
 	start := l.Now()
 	for l.Now() < start+300*Millisecond {
 		for w := 1; w <= writers; w++ {
@@ -90,39 +89,21 @@ func mmRun(t *testing.T, seed uint64) {
 					src = fmt.Sprintf("\\connect w%d\n", w) + src
 				}
 				issued[con] = append(issued[con], k)
-				fmt.Fprintf(&log, "-- at %v on %s\n%s\n", l.Now(), con, src)
-				if err := l.Submit(con, src); err != nil {
-					t.Fatal(err)
-				}
+				fmt.Fprintf(&log, "-- at %v on %s\n", l.Now(), con)
+				submitLogged(t, l, &log, con, src)
 			}
 		}
-		var fault string
-		switch x := r.IntN(500); {
-		case x < 3:
-			n := nodes[r.IntN(len(nodes))]
-			if !down[n] && len(down) < 2 {
-				down[n] = true
-				fault = `\crash ` + n
-			}
-		case x < 7:
-			for _, n := range nodes {
-				if down[n] {
-					delete(down, n)
-					fault = `\restart ` + n
-					break
-				}
-			}
-		case x == 7:
+		x := r.IntN(500)
+		fault := faults.draw(r, x)
+		switch x {
+		case 7:
 			w := 1 + r.IntN(writers)
 			fault = fmt.Sprintf("\\crash w%d\n\\restart w%d", w, w)
-		case x == 8:
+		case 8:
 			fault = fmt.Sprintf(`\set loss=%d`, r.IntN(4))
 		}
 		if fault != "" {
-			fmt.Fprintf(&log, "%s\n", fault)
-			if err := l.Submit("faults", fault); err != nil {
-				t.Fatal(err)
-			}
+			submitLogged(t, l, &log, "faults", fault)
 		}
 		l.RunFor(Time(100+r.IntN(400)) * Microsecond)
 	}
