@@ -299,17 +299,9 @@ var browserFlags = []chromedp.ExecAllocatorOption{
 
 func measureLoad(pageURL string, timeout time.Duration, execPath string, verbose bool) (load, string, error) {
 	var l load
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], browserFlags...)
-	if execPath != "" {
-		opts = append(opts, chromedp.ExecPath(execPath))
-	}
-	// A new allocator starts a new browser with a new temporary profile.
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
+	// A new browser, with a new temporary profile.
+	ctx, cancel := newBrowser(execPath, 3*timeout)
 	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*timeout)
-	defer cancelTimeout()
 
 	// Start the browser before the clock matters, and read its version.
 	v, err := chromedp.Run(ctx, func(ctx context.Context, t *chromedp.Target) (browser.GetVersionResult, error) {
@@ -455,4 +447,24 @@ func median(xs []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// newBrowser starts headless Chromium (execPath, or the one on PATH) with
+// this project's flags, any extra options, and a new temporary profile,
+// and returns a context for it that ends after timeout; cancel stops the
+// browser.
+func newBrowser(execPath string, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) (context.Context, context.CancelFunc) {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], browserFlags...)
+	opts = append(opts, extra...)
+	if execPath != "" {
+		opts = append(opts, chromedp.ExecPath(execPath))
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	return ctx, func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+	}
 }

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"time"
@@ -55,16 +54,9 @@ const restoreTimingJS = `(() => {
 
 func measureRestore(pageURL, execPath string, n int) (restoreResult, error) {
 	r := restoreResult{entries: n}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], browserFlags...)
-	if execPath != "" {
-		opts = append(opts, chromedp.ExecPath(execPath))
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
+	// A new browser, with a new temporary profile.
+	ctx, cancel := newBrowser(execPath, 20*time.Minute)
 	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 20*time.Minute)
-	defer cancelT()
 	ready := func() error {
 		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.documentElement.dataset.state === "ready"`,
 			chromedp.WithPollingTimeout(10*time.Minute), chromedp.WithPollingInterval(5*time.Millisecond)))

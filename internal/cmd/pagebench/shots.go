@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,17 +49,8 @@ func shoot(pageURL, dir, execPath string) error {
 }
 
 func shootOne(pageURL, file string, width, height int64, mobile bool, execPath string) error {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], browserFlags...)
-	opts = append(opts, chromedp.WindowSize(int(width), int(height)))
-	if execPath != "" {
-		opts = append(opts, chromedp.ExecPath(execPath))
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
+	ctx, cancel := newBrowser(execPath, 90*time.Second, chromedp.WindowSize(int(width), int(height)))
 	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
 
 	var emulate []chromedp.Action[chromedp.Void]
 	if mobile {

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -107,17 +106,8 @@ func pct(xs []float64, p float64) float64 {
 // measureLoad runs the workload at each speed (an index of the page's
 // speeds) for dur of wall time after a warm-up, in one fresh browser.
 func measureWorkload(pageURL, execPath string, rate, consoles int, speeds []int, dur time.Duration) ([]loadResult, error) {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], browserFlags...)
-	opts = append(opts, chromedp.WindowSize(1440, 1000))
-	if execPath != "" {
-		opts = append(opts, chromedp.ExecPath(execPath))
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
+	ctx, cancel := newBrowser(execPath, 10*time.Minute, chromedp.WindowSize(1440, 1000))
 	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 10*time.Minute)
-	defer cancelT()
 	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
 		return nil, err
 	}
