@@ -18,7 +18,11 @@ type mtr struct {
 	formatted []redo.PageID
 }
 
-func (in *Instance) newMTR() *mtr { return &mtr{} }
+// shortMTR is the most records commitMTR finds page backlinks for by
+// scanning the MTR rather than with a map.
+const shortMTR = 16
+
+func (in *Instance) newMTR() *mtr { return &mtr{ops: make([]redo.Record, 0, 4)} }
 
 func (m *mtr) add(r redo.Record) { m.ops = append(m.ops, r) }
 
@@ -58,21 +62,36 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 	// The records get consecutive LSNs from NextLSN, so each record's page
 	// backlink — the version it changes — is known before allocation.
 	next, step := in.Vol.NextLSN(), in.Vol.Step()
-	last := make(map[redo.PageID]redo.LSN, 4)
+	// A record's page backlink is the MTR's previous record of the page,
+	// if any, else the cached version. Most MTRs have a few records, where
+	// a scan back is cheaper than a map; a long one gets the map.
+	var last map[redo.PageID]redo.LSN
+	if len(m.ops) > shortMTR {
+		last = make(map[redo.PageID]redo.LSN)
+	}
 	for i := range m.ops {
 		r := &m.ops[i]
 		p, ok := in.cache.peek(r.Page)
 		if !ok {
 			panic(fmt.Sprintf("db: %s changes page %v, which is not cached", in.Name, r.Page))
 		}
-		prev, seen := last[r.Page]
-		if !seen {
-			prev = p.LSN
+		prev := p.LSN
+		if last != nil {
+			if l, seen := last[r.Page]; seen {
+				prev = l
+			}
+			last[r.Page] = next + redo.LSN(i)*step
+		} else {
+			for j := i - 1; j >= 0; j-- {
+				if m.ops[j].Page == r.Page {
+					prev = next + redo.LSN(j)*step
+					break
+				}
+			}
 		}
 		r.PrevPage = prev
 		r.PG = in.cfg.Geometry.PGOf(r.Page)
 		in.topo.Grow(r.PG)
-		last[r.Page] = next + redo.LSN(i)*step
 	}
 	recs, err := in.Vol.Append(env, m.ops)
 	if err != nil {

@@ -133,8 +133,16 @@ func (p *Page) Put(key, value []byte) {
 		p.Rows[i].Value = value
 		return
 	}
+	if cap(p.Rows) == 0 {
+		// A page's first row: room for a few, rather than growing the
+		// slice one, two, four rows at a time.
+		p.Rows = make([]Row, 0, firstRows)
+	}
 	p.Rows = slices.Insert(p.Rows, i, Row{Key: key, Value: value})
 }
+
+// firstRows is the room a page's row slice starts with.
+const firstRows = 8
 
 // Delete removes key. Like Put, it bypasses the log.
 func (p *Page) Delete(key []byte) {

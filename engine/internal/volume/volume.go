@@ -363,7 +363,8 @@ func (v *Volume) allocate(env wire.Env, mtr []redo.Record) {
 		}
 		p.recent = append(p.recent, r.LSN)
 		if p.pending == nil {
-			p.pending = &redo.Batch{PG: p.ID}
+			// Room for the rest of this MTR, most often all on this PG.
+			p.pending = &redo.Batch{PG: p.ID, Records: make([]redo.Record, 0, len(mtr)-i)}
 			env.After(v.cfg.BoxcarDelay, wire.Msg{Kind: wire.Timer, From: v.self, To: v.self, PG: p.ID, N: AlarmFlush})
 		}
 		p.pending.Add(*r)
@@ -491,12 +492,17 @@ func (v *Volume) ack(env wire.Env, m *wire.Msg) bool {
 	for n < len(p.outstanding) && p.outstanding[n] <= pgcl {
 		n++
 	}
-	p.outstanding = p.outstanding[n:]
+	// Both lists are moved down rather than resliced, so their arrays are
+	// reused: a list resliced to empty has no room left, and the next
+	// record would allocate a new one. Nothing else holds their arrays.
+	p.outstanding = append(p.outstanding[:0], p.outstanding[n:]...)
 	n = 0
 	for n < len(p.sent) && p.sent[n].LSN <= pgcl {
 		n++
 	}
-	p.sent = p.sent[n:]
+	k := copy(p.sent, p.sent[n:])
+	clear(p.sent[k:])
+	p.sent = p.sent[:k]
 	if len(p.outstanding) == 0 {
 		if i, ok := slices.BinarySearch(v.active, p.ID); ok {
 			v.active = slices.Delete(v.active, i, i+1)
