@@ -11,9 +11,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"aurora-lab/wasm/internal/app"
 	"aurora-lab/wasm/internal/dom"
+	"aurora-lab/wasm/internal/share"
 )
 
 func main() {
@@ -39,6 +41,26 @@ func run() error {
 	if html, err := doc.Root(); err == nil {
 		if db, ok, _ := html.Attr("data-db"); ok {
 			opts.DB = db
+		}
+		if mode, _, _ := html.Attr("data-mode"); mode == "embed" {
+			opts.Embed = true
+		}
+	}
+	here := dom.Here()
+	link, err := share.Parse(strings.TrimPrefix(here.Search, "?"), strings.TrimPrefix(here.Hash, "#"))
+	if err != nil {
+		opts.LinkErr = err
+	} else if !link.Empty() {
+		opts.Link = &link
+	}
+	if opts.Embed {
+		// An embed keeps its own database, one per scenario or script,
+		// apart from the full page's and from other embeds'.
+		switch {
+		case link.Scenario != "":
+			opts.DB += ":" + link.Scenario
+		case link.Script != "":
+			opts.DB += ":script-" + share.ScenarioSum(link.Script)
 		}
 	}
 	a, err := app.Mount(context.Background(), root, opts)

@@ -5,10 +5,13 @@ package app
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"syscall/js"
 
 	"aurora-lab/engine"
 	"aurora-lab/wasm/internal/dom"
+	"aurora-lab/wasm/internal/share"
 )
 
 // APIName is the global through which host pages and tests drive the page.
@@ -50,6 +53,19 @@ const APIName = "auroraLab"
 //	reset()              promise: new default cluster, saved state cleared
 //	takeOver()           ask the tab that saves this lab to hand over, then
 //	                     reload (a tab that does not save it)
+//	guide()              the guided scenario: {active, name, title, step,
+//	                     steps, tried, try, targets, pending, scenarios}
+//	start(name)          promise: start guided scenario name ("" for free
+//	                     play: a new default cluster); no confirmation asked
+//	next(), skip()       run to the scenario's next step; skip ahead to it
+//	                     as fast as the model runs
+//	share()              the link that replays this run to this moment
+//	embedCode()          the iframe line that embeds the current scenario
+//	exportRun()          the run as a console-language file
+//	importRun(text)      replace the run with an exported file (or run a
+//	                     script as a scenario): {ok, message}
+//	keep()               promise: make a run opened from a link the lab
+//	                     saved in this browser
 //	ready                promise resolved (with the API) once the page has
 //	                     rendered and restored the saved session;
 //	                     data-state="ready" on <html> says the same
@@ -99,6 +115,39 @@ func (a *App) Expose() error {
 			return nil
 		},
 		"takeOver": func([]js.Value) any { a.TakeOver(); return nil },
+		"guide":    a.jsGuide,
+		"start": func(args []js.Value) any {
+			p, resolve, reject := dom.NewPromise()
+			name := ""
+			if len(args) > 0 && args[0].Type() == js.TypeString {
+				name = args[0].String()
+			}
+			a.StartScenario(name, func(err error) {
+				if err != nil {
+					reject(err)
+					return
+				}
+				resolve(true)
+			})
+			return p
+		},
+		"next":      func([]js.Value) any { a.Next(); return nil },
+		"skip":      func([]js.Value) any { a.SkipAhead(); return nil },
+		"share":     func([]js.Value) any { return a.ShareLink() },
+		"embedCode": func([]js.Value) any { return a.EmbedCode() },
+		"exportRun": func([]js.Value) any { return share.Export(a.Run()) },
+		"importRun": func(args []js.Value) any {
+			if len(args) == 0 || args[0].Type() != js.TypeString {
+				return map[string]any{"ok": false, "message": "importRun(text): a string expected"}
+			}
+			msg := a.importText("the text", args[0].String(), nil)
+			return map[string]any{"ok": strings.HasPrefix(msg, "✓"), "message": msg}
+		},
+		"keep": func([]js.Value) any {
+			p, done := a.settle()
+			a.Keep(done)
+			return p
+		},
 	}
 	for name, fn := range fns {
 		api.Set(name, dom.Func(APIName+"."+name, fn))
@@ -210,10 +259,13 @@ func (a *App) jsStatus([]js.Value) any {
 	}
 	_, outs := a.lab.Outputs(0)
 	return map[string]any{
-		"playing": a.playing,
-		"now":     float64(a.lab.Now()),
-		"events":  float64(a.lab.Events()),
-		"outputs": float64(outs),
+		"trace":    fmt.Sprintf("%016x", a.lab.TraceHash()),
+		"failures": a.lab.Failures(),
+		"shared":   a.shared,
+		"playing":  a.playing,
+		"now":      float64(a.lab.Now()),
+		"events":   float64(a.lab.Events()),
+		"outputs":  float64(outs),
 		"storage": map[string]any{
 			"durable": st.Durable, "name": st.Name, "entries": st.Entries,
 			"flushes": st.Flushes, "error": errText, "released": float64(st.Released),
@@ -278,4 +330,21 @@ func (a *App) jsPerf([]js.Value) any {
 		flushes[i] = map[string]any{"ms": st.Times[i], "records": st.Records[i]}
 	}
 	return map[string]any{"frames": frames, "flushes": flushes}
+}
+
+func (a *App) jsGuide([]js.Value) any {
+	g := &a.guide
+	var names []any
+	for _, e := range g.entries() {
+		names = append(names, e.Name)
+	}
+	targets := make([]any, len(g.targets))
+	for i, t := range g.targets {
+		targets[i] = t
+	}
+	return map[string]any{
+		"active": g.active, "name": g.name, "title": g.outline.Title, "step": g.step, "steps": len(g.outline.Steps),
+		"tried": g.tried, "try": g.try, "targets": targets, "pending": a.lab.Pending(share.ScenarioConsole),
+		"ffwd": g.ffwd, "scenarios": names,
+	}
 }

@@ -21,6 +21,7 @@ import (
 	"aurora-lab/engine"
 	"aurora-lab/wasm/internal/dom"
 	"aurora-lab/wasm/internal/session"
+	"aurora-lab/wasm/internal/share"
 	"aurora-lab/wasm/internal/store"
 	"aurora-lab/wasm/internal/view"
 )
@@ -41,6 +42,16 @@ type Options struct {
 	// NoLock skips the Web Lock that keeps a second tab from writing the
 	// same database (tests that mount two pages in one document).
 	NoLock bool
+	// Link is what the page's address asks for (share.Parse): a shared
+	// run, a scenario or a script to start. The full page shows it in
+	// memory, leaving the saved lab alone until Keep; an embed starts it
+	// when its own database holds nothing yet.
+	Link *share.Link
+	// LinkErr is why the address could not be read; the banner says it.
+	LinkErr error
+	// Embed draws the minimal page of embed.html: one scenario, no logs,
+	// and its height posted to the host page.
+	Embed bool
 }
 
 // PageConsole is the console that the page's controls submit their
@@ -120,6 +131,7 @@ type App struct {
 	flushNow   bool
 	flushedAt  float64
 	takingOver bool
+	linkNote   string // what the page says about the link it was opened with
 
 	// Time.
 	playing   bool
@@ -152,6 +164,12 @@ type App struct {
 	selPG    uint32
 	perf     perfLog
 	phases   [phCount]float64 // the last render's phases
+
+	// Guided scenarios, sharing, narration.
+	guide   guide
+	shared  bool // showing a run from a link, in memory, until Keep
+	narr    narrator
+	reduced bool // prefers-reduced-motion
 }
 
 // pageInput is a command the controls submitted, waiting for its output
@@ -208,7 +226,31 @@ func Mount(ctx context.Context, root dom.Element, opts Options) (*App, error) {
 	_ = dom.Mark("aurora:first-render")
 
 	_ = dom.Mark("aurora:load-start")
+	linkRun, linkNote := a.linkRun(opts.Link)
+	if opts.LinkErr != nil {
+		linkNote = "This address could not be read: " + opts.LinkErr.Error() + ". "
+	}
 	st, saved, found, cp, stored := a.openStore(ctx)
+	if linkRun != nil && !opts.Embed {
+		// A run from a link: shown in memory; the lab saved in this
+		// browser stays as it was unless the person keeps this one.
+		found, a.shared = false, true
+		if lerr := a.setRun(linkRun); lerr != nil {
+			linkNote += "The run in this link could not be replayed: " + lerr.Error() + ". "
+			a.shared = false
+		}
+		if linkRun.Step > 0 {
+			a.guide.allowed = linkRun.Step
+		}
+		st = store.Memory(opts.DB)
+		a.playing = false
+	} else if linkRun != nil && !found {
+		if lerr := a.setRun(linkRun); lerr != nil {
+			linkNote += "The run in this link could not be replayed: " + lerr.Error() + ". "
+		}
+		a.playing = false
+	}
+	a.linkNote = linkNote
 	if found {
 		// The replay runs over the animation frames (restoreWork), so a
 		// long session shows its progress instead of freezing the page.
@@ -223,12 +265,17 @@ func Mount(ctx context.Context, root dom.Element, opts Options) (*App, error) {
 	} else {
 		a.startPersister(session.NewSaver(st, 0), nil)
 		a.watch.Observe(a.lab)
+		a.guide.follow(a.lab)
 	}
 	if err := a.render(); err != nil {
 		return nil, err
 	}
 	a.rendered = true
 	a.watchLock()
+	a.sayLink()
+	if err := a.postHeight(); err != nil {
+		a.problem = strings.TrimSpace(a.problem + " This embed cannot tell its host page its height: " + err.Error() + ".")
+	}
 	return a, nil
 }
 
@@ -326,6 +373,7 @@ func (a *App) finishRestore(err error) {
 	}
 	a.watch = engine.NewWatcher()
 	a.watch.Observe(a.lab)
+	a.guide.follow(a.lab)
 	a.measure = true
 	if rerr := a.render(); rerr != nil {
 		dom.OnPanic("rendering", rerr)
@@ -572,12 +620,29 @@ func (a *App) markReady() {
 // state. It never blocks; done hears when the store is cleared and the new
 // session saved.
 func (a *App) Reset(done func(error)) error {
-	cfg := engine.DefaultConfig()
-	lab, err := engine.New(cfg)
+	return a.replaceRun(&share.Run{Config: engine.DefaultConfig()}, "Reset: a new default cluster.", done)
+}
+
+// setRun makes run the model, replayed to its moment.
+func (a *App) setRun(run *share.Run) error {
+	lab, err := engine.Restore(run.Config, run.Log, run.At, run.Events)
 	if err != nil {
 		return err
 	}
-	a.lab, a.start = lab, cfg
+	a.lab, a.start = lab, run.Config
+	a.guide.follow(lab)
+	return nil
+}
+
+// replaceRun replaces the model with run (a new cluster, a scenario, an
+// imported run) and clears the saved state for it, saying what (said).
+// It never blocks; done hears when the store is cleared and the new
+// session saved.
+func (a *App) replaceRun(run *share.Run, said string, done func(error)) error {
+	if err := a.setRun(run); err != nil {
+		return err
+	}
+	lab := a.lab
 	if a.restoring != nil { // abandon it: the saved state is cleared
 		a.restoring = nil
 		a.startPersister(session.NewSaver(store.Memory(a.opts.DB), 0), nil)
@@ -586,19 +651,39 @@ func (a *App) Reset(done func(error)) error {
 	a.watch = engine.NewWatcher()
 	a.watch.Observe(lab)
 	a.outNext, a.noteNext, a.carry, a.behind, a.logShown, a.pageIns = 0, 0, 0, false, 0, nil
+	for i, e := range lab.Log() {
+		if e.Console == PageConsole {
+			a.pageIns = append(a.pageIns, pageInput{text: e.Text, n: i})
+		}
+	}
 	for _, name := range a.order {
 		a.consoles[name].clear()
+		a.consoles[name].history, a.consoles[name].hpos = nil, 0
+	}
+	for _, e := range lab.Log() {
+		if e.Console != PageConsole {
+			a.console(e.Console).remember(e.Text)
+		}
 	}
 	if err := errors.Join(a.events.Clear(), a.cmds.Clear()); err != nil {
 		return err
 	}
 	a.restored = ""
 	a.cp = checkpointer{}
+	a.newNotes = true
 	switch {
+	case a.shared:
+		// A run from a link: still in memory until Keep.
+		a.startPersister(session.NewSaver(store.Memory(a.opts.DB), 0), nil)
+		a.announce(said + " In memory: this page shows a run from a link and saves nothing until you keep it.")
+		if done != nil {
+			done(nil)
+		}
+		return a.render()
 	case a.lockState == lockOther || a.lockState == lockLost:
 		// Not this tab's database: start again in memory only.
 		a.startPersister(session.NewSaver(store.Memory(a.opts.DB), 0), nil)
-		a.announce("Reset: a new default cluster, in memory (another tab saves this lab).")
+		a.announce(said + " In memory: another tab saves this lab.")
 		if done != nil {
 			done(nil)
 		}
@@ -616,8 +701,26 @@ func (a *App) Reset(done func(error)) error {
 		a.pers.Reset(a.real, a.capture(), done)
 	}
 	a.flushedAt = dom.Now()
-	a.announce("Reset: a new default cluster. The saved state was cleared.")
+	a.announce(said + " The state saved before was cleared.")
 	return a.render()
+}
+
+// Keep makes the run from a link the lab saved in this browser, replacing
+// what was saved, and drops the link from the address. It never blocks.
+func (a *App) Keep(done func(error)) {
+	if !a.shared || a.real == nil {
+		if done != nil {
+			done(errors.New("there is no run from a link to keep, or this browser cannot save"))
+		}
+		return
+	}
+	a.shared, a.problem, a.linkNote = false, "", ""
+	a.pers.resetReleased()
+	a.pers.Reset(a.real, a.capture(), done)
+	a.flushedAt = dom.Now()
+	here := dom.Here()
+	_ = dom.ReplaceURL(here.Pathname)
+	a.announce("Kept: this run is now the lab saved in this browser.")
 }
 
 // Play sets simulated time running; Pause stops it.
@@ -643,6 +746,7 @@ func (a *App) Step() bool {
 		}
 	}
 	a.watch.Observe(a.lab)
+	a.guide.stopHere(a.lab)
 	a.flush(nil)
 	return a.lab.Events() != before
 }
@@ -675,6 +779,11 @@ func (a *App) advance(dtMS float64) int {
 		}
 		a.lab.Step()
 		a.watch.Observe(a.lab)
+		if a.guide.stopHere(a.lab) {
+			a.playing, a.carry = false, 0
+			a.flush(nil)
+			return i
+		}
 		if i >= maxEventsPerFrame || (i%8 == 0 && dom.Now() > deadline) {
 			a.behind, a.carry = true, 0
 			return i
@@ -707,7 +816,10 @@ func (a *App) frame(ms float64) {
 		return
 	}
 	events := 0
-	if a.playing {
+	switch {
+	case a.guide.ffwd:
+		events = a.fastForward()
+	case a.playing:
 		events = a.advance(dt)
 	}
 	t1 := dom.Now()
@@ -747,6 +859,7 @@ type drawnVersion struct {
 	speed           int
 	sel             uint32
 	gen             int
+	guide           int
 }
 
 func (a *App) version() drawnVersion {
@@ -756,6 +869,7 @@ func (a *App) version() drawnVersion {
 		now: a.lab.Now(), events: a.lab.Events(), outputs: outs, released: st.Released, notes: a.lab.NoteCount(),
 		log: len(a.lab.Log()), flushes: st.Flushes, saveErr: st.Err, busy: st.Busy, measure: a.measure, problem: a.problem,
 		playing: a.playing, behind: a.behind, speed: a.speed, sel: a.selPG, gen: a.lab.Generation(),
+		guide: a.guide.version,
 	}
 }
 
@@ -814,6 +928,8 @@ func (a *App) render() error {
 	a.noteNext = s.NoteNext
 	a.topo.Selected = a.selPG
 	a.vol.Selected = a.selPG
+	a.topo.Highlight, a.vol.Highlight = a.guide.lit, a.guide.lit
+	a.topo.ReducedMotion = a.reduced
 	links := a.lab.Links()
 	lap(phSnapshot)
 	if err := a.topo.Render(&s, links, a.width); err != nil {
@@ -836,7 +952,7 @@ func (a *App) render() error {
 		return err
 	}
 	a.ui.renderFaults(a, &s)
-	err := a.ui.renderStatus(a, &s)
+	err := errors.Join(a.ui.renderStatus(a, &s), a.renderGuide(), a.narrate(&s))
 	lap(phStatus)
 	return err
 }
@@ -880,6 +996,12 @@ func (a *App) takeOutputs() error {
 	var last string
 	for i := range outs {
 		o := &outs[i]
+		if o.Kind == engine.OutGuide {
+			if said := a.guide.take(o); said != "" && a.rendered {
+				last = said
+			}
+			continue
+		}
 		if per[o.Console] > maxShown && o.Console != PageConsole {
 			per[o.Console]--
 			continue

@@ -33,13 +33,24 @@ type ui struct {
 	action            dom.Element
 	menu              *menu
 	faults            *faultBar
+	guide             *guidePanel
+	share             *shareDialog
+	confirm           *confirmDialog
+	shareBtn, keysBtn dom.Element
+	keep              dom.Element
+	openFull          dom.Element
+	keys              dom.Element
+	narration         dom.Element
+	tables            dom.Element
+	tablesSummary     dom.Element
+	tablesBody        dom.Element
 
 	restoreFrames int
 
 	last struct {
 		banner, clock, events, flight, runState, saved, restored, play string
 		speed                                                          int
-		takeOver                                                       bool
+		takeOver, keep                                                 bool
 	}
 }
 
@@ -76,7 +87,27 @@ func (a *App) build() error {
 	u.reset = b.El("button", "reset", "Reset…")
 	b.Attr(u.reset, "type", "button")
 	b.Attr(u.reset, "aria-haspopup", "dialog")
-	b.Add(controls, u.play, u.step, speed, u.reset)
+	u.shareBtn = b.El("button", "share", "Share…")
+	b.Attr(u.shareBtn, "type", "button")
+	b.Attr(u.shareBtn, "aria-haspopup", "dialog")
+	b.Attr(u.shareBtn, "aria-keyshortcuts", "s")
+	b.Attr(u.shareBtn, "title", "Share a link to this run, export or import it, embed it")
+	u.keysBtn = b.El("button", "keys-btn", "?")
+	b.Attr(u.keysBtn, "type", "button")
+	b.Attr(u.keysBtn, "aria-haspopup", "dialog")
+	b.Attr(u.keysBtn, "aria-label", "Keyboard shortcuts")
+	b.Attr(u.keysBtn, "aria-keyshortcuts", "?")
+	b.Attr(u.keysBtn, "title", "Keyboard shortcuts (?)")
+	b.Add(controls, u.play, u.step, speed, u.shareBtn, u.reset, u.keysBtn)
+	if a.opts.Embed {
+		// The embed's way to the full page, with this run.
+		open := b.El("a", "open-full", "Open in Aurora Lab ↗")
+		b.Attr(open, "href", "./")
+		b.Attr(open, "target", "_blank")
+		b.Attr(open, "rel", "noopener")
+		b.Add(brand, open)
+		u.openFull = open
+	}
 	b.Add(top, brand, controls)
 
 	u.banner = b.El("div", "banner", "")
@@ -85,7 +116,11 @@ func (a *App) build() error {
 	u.takeOver = b.El("button", "take-over", "Take over saving here")
 	b.Attr(u.takeOver, "type", "button")
 	b.Keep(u.takeOver.SetProp("hidden", true))
-	b.Add(u.banner, u.bannerText, u.takeOver)
+	u.keep = b.El("button", "keep", "Keep this run here")
+	b.Attr(u.keep, "type", "button")
+	b.Attr(u.keep, "title", "Make this run the lab saved in this browser, replacing what it saved")
+	b.Keep(u.keep.SetProp("hidden", true))
+	b.Add(u.banner, u.bannerText, u.takeOver, u.keep)
 	b.Keep(u.banner.SetProp("hidden", true))
 
 	status := b.El("div", "statusbar", "")
@@ -97,6 +132,10 @@ func (a *App) build() error {
 	u.saved = b.El("span", "saved", "")
 	b.Add(status, u.clock, u.events, u.flight, u.runState, u.saved)
 	u.restored = b.El("p", "restored", "")
+	u.narration = b.El("p", "narration", "")
+	b.Attr(u.narration, "role", "status")
+	b.Attr(u.narration, "aria-live", "polite")
+	b.Attr(u.narration, "aria-label", "The model in words")
 
 	grid := b.El("main", "grid", "")
 	topoPanel, topoBody := panel(b, "topology", "Cluster")
@@ -104,7 +143,12 @@ func (a *App) build() error {
 	u.faults = newFaultBar(b)
 	u.action = b.El("p", "last-action", "")
 	b.Attr(u.action, "aria-live", "polite")
-	b.Add(topoBody, u.faults.el, u.action, u.topoHost, legend(b))
+	u.tables = b.El("details", "tables", "")
+	u.tablesSummary = b.El("summary", "", "The cluster as tables")
+	b.Attr(u.tablesSummary, "aria-keyshortcuts", "t")
+	u.tablesBody = b.El("div", "tables-body", "")
+	b.Add(u.tables, u.tablesSummary, u.tablesBody)
+	b.Add(topoBody, u.faults.el, u.action, u.topoHost, legend(b), u.tables)
 	volPanel, volHost := panel(b, "volume", "Volume and protection groups")
 	u.volHost = volHost
 	conPanel, conBody := panel(b, "consoles", "Consoles")
@@ -116,19 +160,28 @@ func (a *App) build() error {
 	cmdPanel, cmdHost := panel(b, "commands", "Command log")
 	b.Add(cmdHost, b.El("p", "hint", "Every input, typed or clicked, in the console language: this log is what the page saves and replays."))
 	logPanel, logHost := panel(b, "log", "Event log")
-	b.Add(grid, topoPanel, conPanel, volPanel, checkPanel, cmdPanel, logPanel)
+	u.guide = newGuidePanel(b)
+	b.Add(grid, u.guide.sec, topoPanel, conPanel, volPanel, checkPanel, cmdPanel, logPanel)
 
 	u.live = b.El("div", "visually-hidden", "")
 	b.Attr(u.live, "role", "status")
 	b.Attr(u.live, "aria-live", "polite")
 
 	u.dialog = resetDialog(b)
+	u.share = newShareDialog(b)
+	u.confirm = newConfirmDialog(b)
+	u.keys = keysDialog(b)
 	u.menu = newMenu(b)
 	if b.Err() != nil {
 		return b.Err()
 	}
-	if err := a.root.ReplaceChildren(top, u.banner, status, u.restored, grid, u.live, u.dialog); err != nil {
+	if err := a.root.ReplaceChildren(top, u.banner, status, u.narration, u.restored, grid, u.live, u.dialog, u.share.el, u.confirm.el, u.keys); err != nil {
 		return err
+	}
+	if a.opts.Embed {
+		if html, err := a.doc.Root(); err == nil {
+			_ = html.SetClass("embed", true)
+		}
 	}
 	if err := topoBody.Append(u.menu.el); err != nil {
 		return err
@@ -227,13 +280,14 @@ func (a *App) listen() error {
 			a.announce("Running")
 		}
 	})
-	on(u.step, "click", func(dom.Event) {
-		if a.Step() {
-			a.announce(fmt.Sprintf("Stepped one event: event %d, at %v", a.lab.Events(), a.lab.Now()))
-		} else {
-			a.announce("Nothing left to happen")
+	on(u.step, "click", func(dom.Event) { a.stepOnce() })
+	on(u.keysBtn, "click", func(dom.Event) { a.showKeys() })
+	if u.openFull.Valid() {
+		// The link carries the run as it is when it is followed.
+		for _, typ := range []string{"focus", "pointerdown", "click"} {
+			on(u.openFull, typ, func(dom.Event) { _ = u.openFull.SetProp("href", a.ShareLink()) })
 		}
-	})
+	}
 	on(u.speed, "input", func(dom.Event) {
 		v, _ := u.speed.PropString("value")
 		if i, err := strconv.Atoi(v); err == nil {
@@ -254,7 +308,13 @@ func (a *App) listen() error {
 		_ = u.reset.Focus()
 	})
 	on(u.takeOver, "click", func(dom.Event) { a.TakeOver() })
-	errs = append(errs, a.listenControls())
+	errs = append(errs, a.listenControls(), a.listenGuide(), a.listenShare())
+	for _, typ := range []string{"keydown", "keyup"} {
+		_, err := a.doc.On(typ, a.onKey)
+		errs = append(errs, err)
+	}
+	a.reduced = dom.MediaQuery("(prefers-reduced-motion: reduce)", func(on bool) { a.reduced = on; a.measure = true })
+	go a.guide.loadList()
 	_, err := dom.Win().On("resize", func(dom.Event) { a.measure = true })
 	errs = append(errs, err)
 	_, err = dom.Win().On("pagehide", func(dom.Event) { a.flushAtOnce() })
@@ -367,6 +427,11 @@ func (u *ui) renderStatus(a *App, s *engine.Snapshot) error {
 	if take != u.last.takeOver {
 		u.last.takeOver = take
 		_ = u.takeOver.SetProp("hidden", !take)
+	}
+	keep := a.shared && a.real != nil
+	if keep != u.last.keep {
+		u.last.keep = keep
+		_ = u.keep.SetProp("hidden", !keep)
 	}
 	return nil
 }

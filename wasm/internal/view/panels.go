@@ -35,6 +35,11 @@ type Volume struct {
 	OnSelect func(pg uint32)
 	// Selected is the highlighted PG (0 for none).
 	Selected uint32
+	// Highlight holds the names a guided scenario points at: watermarks
+	// ("vdl", "vcl", "next", "lal", "epoch", "writer"), "scl" and "pgcl"
+	// (every ribbon), and protection groups ("pg1").
+	Highlight map[string]bool
+	wmHL      map[string]*classSlot
 }
 
 // ribbonH is the height of one PG's ribbon.
@@ -60,6 +65,7 @@ type mark struct {
 type pgRow struct {
 	row      dom.Element
 	sel      classSlot
+	hl       classSlot
 	id       textSlot
 	state    textSlot
 	stateC   attrSlot
@@ -100,7 +106,7 @@ var watermarks = []struct{ key, label, title string }{
 
 // NewVolume draws into host, an empty element.
 func NewVolume(doc dom.Document, host dom.Element) (*Volume, error) {
-	v := &Volume{b: dom.NewBuilder(doc), wm: map[string]*textSlot{}}
+	v := &Volume{b: dom.NewBuilder(doc), wm: map[string]*textSlot{}, wmHL: map[string]*classSlot{}}
 	b := v.b
 	dl := b.El("dl", "watermarks", "")
 	for _, w := range watermarks {
@@ -112,6 +118,7 @@ func NewVolume(doc dom.Document, host dom.Element) (*Volume, error) {
 		b.Add(item, dt, dd)
 		b.Add(dl, item)
 		v.wm[w.key] = &textSlot{el: dd}
+		v.wmHL[w.key] = &classSlot{el: item, name: "hl"}
 	}
 	notes := b.El("ul", "vol-notes", "")
 	b.Attr(notes, "aria-live", "polite")
@@ -211,6 +218,7 @@ func (v *Volume) Render(s *engine.Snapshot) error {
 		{"epoch", u(vol.Epoch)}, {"writer", writer},
 	} {
 		b.Keep(v.wm[kv[0]].Set(kv[1]))
+		b.Keep(v.wmHL[kv[0]].Set(v.Highlight[kv[0]]))
 	}
 	var notes []string
 	if vol.Recovering != "" {
@@ -290,6 +298,7 @@ func (v *Volume) newRow() *pgRow {
 	b.Attr(r.row, "tabindex", "0")
 	b.Attr(r.row, "role", "button")
 	r.sel = classSlot{el: r.row, name: "sel"}
+	r.hl = classSlot{el: r.row, name: "hl"}
 	id := b.El("span", "pg-id", "")
 	state := b.El("span", "state", "")
 	counters := b.El("span", "counters", "")
@@ -352,6 +361,7 @@ func (v *Volume) renderRow(r *pgRow, pg *engine.PGState, vol *engine.VolumeState
 	w := v.width
 	text, class := pgState(pg.State)
 	b.Keep(r.sel.Set(v.Selected == pg.ID))
+	b.Keep(r.hl.Set(v.Highlight["pg"+strconv.FormatUint(uint64(pg.ID), 10)] || v.Highlight["scl"] || v.Highlight["pgcl"]))
 	b.Keep(r.id.Set("pg" + strconv.FormatUint(uint64(pg.ID), 10)))
 	b.Keep(r.state.Set(text))
 	b.Keep(r.stateC.Set("state " + class))

@@ -42,15 +42,23 @@ type Topology struct {
 	// Selected is the protection group whose segments are highlighted (0
 	// for none).
 	Selected uint32
+	// Highlight holds the names a guided scenario points at: AZs, nodes,
+	// instances, and protection groups ("pg1", whose segments light up).
+	Highlight map[string]bool
+	// ReducedMotion draws each message at the middle of its link instead
+	// of moving it along (prefers-reduced-motion).
+	ReducedMotion bool
 }
 
 type azView struct {
 	label textSlot
 	down  classSlot
+	hl    classSlot
 }
 
 type nodeView struct {
 	down  classSlot
+	hl    classSlot
 	state textSlot
 	badge textSlot
 	data  attrSlot
@@ -148,6 +156,7 @@ func (t *Topology) Render(s *engine.Snapshot, links []engine.LinkState, width fl
 		}
 		t.b.Keep(v.label.Set(label))
 		t.b.Keep(v.down.Set(!az.Up))
+		t.b.Keep(v.hl.Set(t.Highlight[az.Name]))
 	}
 	pgcl := map[uint32]uint64{}
 	for _, pg := range s.Volume.PGs {
@@ -221,6 +230,7 @@ func (t *Topology) renderNode(n *engine.NodeState, s *engine.Snapshot, pgcl map[
 	b := t.b
 	state, word := upText(n.Up)
 	b.Keep(v.down.Set(!n.Up))
+	b.Keep(v.hl.Set(t.Highlight[n.Name]))
 	b.Keep(v.state.Set(state))
 	b.Keep(v.data.Set(word))
 	var badges []string
@@ -253,6 +263,9 @@ func (t *Topology) renderNode(n *engine.NodeState, s *engine.Snapshot, pgcl map[
 		marks, sentence, class := segDescribe(n.Name, sg, pgcl[sg.PG], s.Volume.Epoch)
 		if t.Selected != 0 && sg.PG == t.Selected {
 			class += " sel"
+		}
+		if t.Highlight["pg"+fmt.Sprint(sg.PG)] {
+			class += " hl"
 		}
 		b.Keep(sv.vis.Set("visible"))
 		b.Keep(sv.cls.Set(class))
@@ -303,6 +316,9 @@ func (t *Topology) renderInst(in *engine.InstState, s *engine.Snapshot) {
 	if in.Name == s.Volume.Writer && s.Volume.Recovering != "" {
 		class += " recovering"
 	}
+	if t.Highlight[in.Name] {
+		class += " hl"
+	}
 	b.Keep(v.cls.Set(class))
 	aria := fmt.Sprintf("instance %s, %s, AZ %s, %s, reads at VDL %d", in.Name, in.Role, in.AZ, word, in.VDL)
 	if in.Role == "replica" && in.LagMax > 0 {
@@ -338,7 +354,7 @@ func (t *Topology) build(s *engine.Snapshot, width float64) error {
 		label := t.text("az-label", ar.X+pad, ar.Y+19, "AZ "+az.Name)
 		b.Add(labelG, b.SVG("rect", "class", "hit", "x", num(ar.X), "y", num(ar.Y), "width", num(ar.W), "height", num(azLabel)), label)
 		b.Add(g, b.SVG("rect", "class", "az-box", "x", num(ar.X), "y", num(ar.Y), "width", num(ar.W), "height", num(ar.H), "rx", "8"), labelG)
-		t.azs[az.Name] = &azView{label: textSlot{el: label}, down: classSlot{el: g, name: "down"}}
+		t.azs[az.Name] = &azView{label: textSlot{el: label}, down: classSlot{el: g, name: "down"}, hl: classSlot{el: g, name: "hl"}}
 		for _, in := range s.Instances {
 			if in.AZ == az.Name {
 				b.Add(g, t.buildInst(in.Name))
@@ -387,6 +403,7 @@ func (t *Topology) buildNode(name string, segs int) dom.Element {
 	b.Add(g, b.SVG("rect", "class", "box", "x", num(r.X), "y", num(r.Y), "width", num(r.W), "height", num(r.H), "rx", "6"), name0, badge, state)
 	v := &nodeView{
 		down:  classSlot{el: g, name: "down"},
+		hl:    classSlot{el: g, name: "hl"},
 		state: textSlot{el: state},
 		badge: textSlot{el: badge},
 		data:  attrSlot{el: g, name: "data-state"},
@@ -482,6 +499,11 @@ func MessageShape(kind string) (class, shape string) {
 func (t *Topology) renderMsgs(s *engine.Snapshot) {
 	b := t.b
 	t.prog = t.tracker.Progress(s.InFlight, s.Now, t.prog)
+	if t.ReducedMotion {
+		for i := range t.prog {
+			t.prog[i] = 0.5
+		}
+	}
 	drawn := 0
 	for i, m := range s.InFlight {
 		if drawn == MaxMessages {
