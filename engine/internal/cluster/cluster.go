@@ -505,24 +505,27 @@ func (c *Cluster) NextEvent() sim.Time { return c.q.Next() }
 
 // Step processes the next event, if any, and reports whether there was one.
 func (c *Cluster) Step() bool {
-	at, m, ok := c.q.Pop()
+	var at sim.Time
+	var ok bool
+	at, c.cur, ok = c.q.Pop()
 	if !ok {
 		return false
 	}
+	m := &c.cur
 	c.now = at
 	c.stats.Events++
 	if !c.net.Up(m.To) || m.Stamp != c.inc[m.To] {
 		if m.Kind != wire.Timer {
 			c.stats.Dropped++
 		}
+		m.Batch, m.Body = nil, nil
 		return true
 	}
 	if m.Kind != wire.Timer {
 		c.stats.Delivered++
 	}
-	c.cur = m
-	c.trace(at, &c.cur)
-	c.handlers[m.To].Handle(c, &c.cur)
+	c.trace(at, m)
+	c.handlers[m.To].Handle(c, m)
 	// Keep no batch or body alive past its delivery.
 	c.cur.Batch, c.cur.Body = nil, nil
 	return true
