@@ -6,7 +6,7 @@
 #   make bench   engine benchmarks (native and node) and the page load
 #   make wasm    web/main.wasm, web/main.wasm.gz, web/wasm_exec.js
 #   make lint    gofmt, go vet and staticcheck, native (with -tags e2e) and GOOS=js
-#   make tools   .bin/staticcheck, .bin/wasmbrowsertest, .bin/chromium
+#   make tools   .bin/staticcheck, .bin/wasmbrowsertest, .bin/chromium, .bin/axe (npm)
 #   make clean
 
 SHELL := bash
@@ -76,9 +76,10 @@ run: server
 # Test tools from the separate tools/ module: wasmbrowsertest needs a
 # chromedp (v0.16) that clashes with the main module's (v0.23).
 TOOL_BINS := $(BIN)/staticcheck $(BIN)/wasmbrowsertest
+AXE := $(BIN)/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: tools
-tools: $(TOOL_BINS) $(BIN)/chromium
+tools: $(TOOL_BINS) $(BIN)/chromium $(AXE)
 
 $(TOOL_BINS) &: tools/go.mod tools/go.sum
 	@mkdir -p $(BIN)
@@ -87,6 +88,15 @@ $(TOOL_BINS) &: tools/go.mod tools/go.sum
 $(BIN)/chromium: scripts/chromium
 	@mkdir -p $(BIN)
 	install -m 755 $< $@
+
+# axe-core, for the end-to-end accessibility check: the version and its
+# checksum are pinned by tools/axe/package-lock.json, and npm ci fetches
+# it from the npm registry into .bin/axe (nothing of it is in the repo).
+$(AXE): tools/axe/package.json tools/axe/package-lock.json
+	@mkdir -p $(BIN)/axe
+	cp tools/axe/package.json tools/axe/package-lock.json $(BIN)/axe/
+	cd $(BIN)/axe && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
 
 # ---------------------------------------------------------------- checks
 
@@ -133,11 +143,11 @@ test-browser: tools
 # The end-to-end tests get the server binary (built with the fresh wasm
 # embedded) in AURORA_LAB_BIN; it prints "Aurora Lab: http://HOST:PORT/"
 # when started with -addr 127.0.0.1:0.
-test-e2e: server $(BIN)/chromium
+test-e2e: server $(BIN)/chromium $(AXE)
 	@echo "==> layer 4/4: end to end, chromedp against the served page"
 	@if $(call has_tests,e2e); then \
 		echo '$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -tags e2e ./e2e/...'; \
-		$(BROWSER_ENV) AURORA_LAB_BIN="$(BIN)/aurora-lab" $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -tags e2e ./e2e/...; \
+		$(BROWSER_ENV) AURORA_LAB_BIN="$(BIN)/aurora-lab" AXE_CORE_JS="$(AXE)" $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -tags e2e ./e2e/...; \
 	else echo "    no *_test.go under e2e/ yet: nothing to run"; fi
 
 # ---------------------------------------------------------------- benchmarks

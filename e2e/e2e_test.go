@@ -239,13 +239,20 @@ func (b *browser) waitReady() {
 	b.waitFor("the page to be ready", `document.documentElement.dataset.state === "ready"`)
 }
 
-// noConsoleErrors fails the test if the page wrote an error or threw.
-func (b *browser) noConsoleErrors() {
+// noConsoleErrors fails the test if the page wrote an error or threw,
+// except errors that contain one of expected.
+func (b *browser) noConsoleErrors(expected ...string) {
 	b.t.Helper()
 	time.Sleep(200 * time.Millisecond) // let the last events arrive
 	b.mu.Lock()
 	defer b.mu.Unlock()
+next:
 	for _, m := range b.messages {
+		for _, e := range expected {
+			if strings.Contains(m.String(), e) {
+				continue next
+			}
+		}
 		if m.Type == chromedp.ConsoleError || m.IsException() {
 			b.t.Errorf("browser console: %s (%s:%d)", m, m.URL, m.Line)
 		}

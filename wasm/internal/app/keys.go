@@ -132,7 +132,6 @@ func keysDialog(b *dom.Builder) dom.Element {
 	b.Attr(form, "method", "dialog")
 	ok := b.El("button", "", "Close")
 	b.Attr(ok, "value", "close")
-	b.Attr(ok, "autofocus", "")
 	b.Add(form, ok)
 	b.Add(d, h, p, dl, form)
 	return d

@@ -303,7 +303,6 @@ func newConfirmDialog(b *dom.Builder) *confirmDialog {
 	buttons := b.El("div", "buttons", "")
 	cancel := b.El("button", "", "Cancel")
 	b.Attr(cancel, "value", "cancel")
-	b.Attr(cancel, "autofocus", "")
 	c.ok = b.El("button", "danger", "")
 	b.Attr(c.ok, "value", "ok")
 	b.Add(buttons, cancel, c.ok)

@@ -254,7 +254,6 @@ func resetDialog(b *dom.Builder) dom.Element {
 	buttons := b.El("div", "buttons", "")
 	cancel := b.El("button", "", "Cancel")
 	b.Attr(cancel, "value", "cancel")
-	b.Attr(cancel, "autofocus", "")
 	ok := b.El("button", "danger", "Reset")
 	b.Attr(ok, "value", "reset")
 	b.Add(buttons, cancel, ok)
@@ -309,6 +308,13 @@ func (a *App) listen() error {
 	})
 	on(u.takeOver, "click", func(dom.Event) { a.TakeOver() })
 	errs = append(errs, a.listenControls(), a.listenGuide(), a.listenShare())
+	on(u.tables, "toggle", func(dom.Event) {
+		a.narr.tables, a.narr.tabAt = "", 0
+		s := a.lab.Snapshot()
+		if err := a.narrate(&s); err != nil {
+			dom.OnPanic("the tables", err)
+		}
+	})
 	for _, typ := range []string{"keydown", "keyup"} {
 		_, err := a.doc.On(typ, a.onKey)
 		errs = append(errs, err)

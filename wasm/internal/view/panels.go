@@ -65,6 +65,7 @@ type mark struct {
 type pgRow struct {
 	row      dom.Element
 	sel      classSlot
+	pressed  attrSlot
 	hl       classSlot
 	id       textSlot
 	state    textSlot
@@ -128,7 +129,10 @@ func NewVolume(doc dom.Document, host dom.Element) (*Volume, error) {
 	b.Add(head, b.El("h3", "", "Protection groups"), b.El("p", "pg-hint",
 		"Each row is one PG's LSN ribbon: a dot per segment at its SCL (filled once the writer heard it; ✕ down), the PG's PGCL, and the volume's VCL (dashed) and VDL (solid). Select a row to light its six segments in the cluster."))
 	v.axis = v.newAxis()
-	v.list = b.El("ol", "pg-list", "")
+	// A group of toggle buttons, one per PG (a list's items could not be
+	// buttons).
+	v.list = b.El("div", "pg-list", "")
+	b.Attr(v.list, "role", "group")
 	b.Attr(v.list, "aria-label", "Protection groups")
 	more := b.El("p", "more", "")
 	empty := b.El("p", "empty", "")
@@ -294,10 +298,11 @@ func (v *Volume) Render(s *engine.Snapshot) error {
 
 func (v *Volume) newRow() *pgRow {
 	b := v.b
-	r := &pgRow{row: b.El("li", "pg", "")}
+	r := &pgRow{row: b.El("div", "pg", "")}
 	b.Attr(r.row, "tabindex", "0")
 	b.Attr(r.row, "role", "button")
 	r.sel = classSlot{el: r.row, name: "sel"}
+	r.pressed = attrSlot{el: r.row, name: "aria-pressed"}
 	r.hl = classSlot{el: r.row, name: "hl"}
 	id := b.El("span", "pg-id", "")
 	state := b.El("span", "state", "")
@@ -361,6 +366,7 @@ func (v *Volume) renderRow(r *pgRow, pg *engine.PGState, vol *engine.VolumeState
 	w := v.width
 	text, class := pgState(pg.State)
 	b.Keep(r.sel.Set(v.Selected == pg.ID))
+	b.Keep(r.pressed.Set(strconv.FormatBool(v.Selected == pg.ID)))
 	b.Keep(r.hl.Set(v.Highlight["pg"+strconv.FormatUint(uint64(pg.ID), 10)] || v.Highlight["scl"] || v.Highlight["pgcl"]))
 	b.Keep(r.id.Set("pg" + strconv.FormatUint(uint64(pg.ID), 10)))
 	b.Keep(r.state.Set(text))

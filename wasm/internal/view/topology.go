@@ -52,6 +52,7 @@ type Topology struct {
 
 type azView struct {
 	label textSlot
+	aria  attrSlot
 	down  classSlot
 	hl    classSlot
 }
@@ -62,7 +63,7 @@ type nodeView struct {
 	state textSlot
 	badge textSlot
 	data  attrSlot
-	aria  attrSlot
+	name  textSlot // its <title>: the button's name, in words
 	segs  []*segView
 }
 
@@ -81,7 +82,7 @@ type instView struct {
 	line  textSlot
 	line2 textSlot
 	data  attrSlot
-	aria  attrSlot
+	name  textSlot // its <title>: the button's name, in words
 	cls   attrSlot
 }
 
@@ -155,6 +156,7 @@ func (t *Topology) Render(s *engine.Snapshot, links []engine.LinkState, width fl
 			}
 		}
 		t.b.Keep(v.label.Set(label))
+		t.b.Keep(v.aria.Set(label + ": faults of the whole AZ"))
 		t.b.Keep(v.down.Set(!az.Up))
 		t.b.Keep(v.hl.Set(t.Highlight[az.Name]))
 	}
@@ -253,7 +255,7 @@ func (t *Topology) renderNode(n *engine.NodeState, s *engine.Snapshot, pgcl map[
 	st := n.Stats
 	fmt.Fprintf(&aria, "; %d records persisted, %d acks sent, %d filled by gossip, %d corrupt found, %d repaired",
 		st.Persisted, st.Acks, st.GossipFilled, st.CorruptFound, st.Repaired)
-	b.Keep(v.aria.Set(aria.String()))
+	b.Keep(v.name.Set(aria.String()))
 	for i, sv := range v.segs {
 		if i >= len(n.Segments) {
 			b.Keep(sv.vis.Set("hidden"))
@@ -327,7 +329,7 @@ func (t *Topology) renderInst(in *engine.InstState, s *engine.Snapshot) {
 	if in.Fenced {
 		aria += ", fenced: another instance recovered the volume"
 	}
-	b.Keep(v.aria.Set(aria))
+	b.Keep(v.name.Set(aria))
 }
 
 // build lays out and creates the scene for s.
@@ -352,9 +354,14 @@ func (t *Topology) build(s *engine.Snapshot, width float64) error {
 		labelG := b.SVG("g", "class", "az-head", "data-az", az.Name, "role", "button", "tabindex", "0",
 			"aria-label", "AZ "+az.Name+": faults of the whole AZ")
 		label := t.text("az-label", ar.X+pad, ar.Y+19, "AZ "+az.Name)
+		// The button's name (aria-label, kept up to date) begins with
+		// the label's visible text (WCAG 2.5.3), so the text itself is
+		// not read twice.
+		b.Attr(label, "aria-hidden", "true")
 		b.Add(labelG, b.SVG("rect", "class", "hit", "x", num(ar.X), "y", num(ar.Y), "width", num(ar.W), "height", num(azLabel)), label)
 		b.Add(g, b.SVG("rect", "class", "az-box", "x", num(ar.X), "y", num(ar.Y), "width", num(ar.W), "height", num(ar.H), "rx", "8"), labelG)
-		t.azs[az.Name] = &azView{label: textSlot{el: label}, down: classSlot{el: g, name: "down"}, hl: classSlot{el: g, name: "hl"}}
+		t.azs[az.Name] = &azView{label: textSlot{el: label}, aria: attrSlot{el: labelG, name: "aria-label"},
+			down: classSlot{el: g, name: "down"}, hl: classSlot{el: g, name: "hl"}}
 		for _, in := range s.Instances {
 			if in.AZ == az.Name {
 				b.Add(g, t.buildInst(in.Name))
@@ -400,6 +407,11 @@ func (t *Topology) buildNode(name string, segs int) dom.Element {
 	name0 := t.text("name", r.X+10, r.Y+20, name)
 	state := t.text("state", r.X+r.W-10, r.Y+20, "")
 	badge := t.text("badge", r.X+10+float64(len(name))*9+8, r.Y+20, "")
+	// The button's name is a <title>, the first child: a sentence with
+	// everything the box shows and more (an aria-label would have to
+	// repeat the visible text word for word, WCAG 2.5.3).
+	title := b.SVG("title")
+	b.Add(g, title)
 	b.Add(g, b.SVG("rect", "class", "box", "x", num(r.X), "y", num(r.Y), "width", num(r.W), "height", num(r.H), "rx", "6"), name0, badge, state)
 	v := &nodeView{
 		down:  classSlot{el: g, name: "down"},
@@ -407,11 +419,11 @@ func (t *Topology) buildNode(name string, segs int) dom.Element {
 		state: textSlot{el: state},
 		badge: textSlot{el: badge},
 		data:  attrSlot{el: g, name: "data-state"},
-		aria:  attrSlot{el: g, name: "aria-label"},
+		name:  textSlot{el: title},
 	}
 	for i := range segs {
 		sr := t.layout.SegRect(r, i)
-		sg := b.SVG("g", "class", "seg")
+		sg := b.SVG("g", "class", "seg", "aria-hidden", "true")
 		title := b.SVG("title")
 		b.Add(sg, title)
 		sv := &segView{g: sg, vis: attrSlot{el: sg, name: "visibility"}, cls: attrSlot{el: sg, name: "class"},
@@ -442,15 +454,17 @@ func (t *Topology) buildInst(name string) dom.Element {
 	state := t.text("state", r.X+r.W-10, r.Y+19, "")
 	line := t.text("role", r.X+10, r.Y+36, "")
 	line2 := t.text("line2", r.X+10, r.Y+53, "")
-	b.Add(g,
+	name0 := t.text("name", r.X+10, r.Y+19, name)
+	title := b.SVG("title") // the button's name, as for a node
+	b.Add(g, title,
 		b.SVG("rect", "class", "box", "x", num(r.X), "y", num(r.Y), "width", num(r.W), "height", num(r.H), "rx", "6"),
-		t.text("name", r.X+10, r.Y+19, name), state, line, line2)
+		name0, state, line, line2)
 	t.insts[name] = &instView{
 		state: textSlot{el: state},
 		line:  textSlot{el: line},
 		line2: textSlot{el: line2},
 		data:  attrSlot{el: g, name: "data-state"},
-		aria:  attrSlot{el: g, name: "aria-label"},
+		name:  textSlot{el: title},
 		cls:   attrSlot{el: g, name: "class"},
 	}
 	return g
