@@ -83,13 +83,7 @@ func TestAccessibility(t *testing.T) {
 	src := axeSource(t)
 	b := newBrowser(t, "")
 	b.open()
-	eval[bool](b, `auroraLab.start("az-plus-one")`)
-	b.waitFor("the first step", `auroraLab.guide().step === 1`)
-	for range 2 {
-		step := eval[int](b, `auroraLab.guide().step`)
-		b.do(chromedp.Evaluate[chromedp.Void](`auroraLab.skip()`))
-		b.waitFor("the next step", fmt.Sprintf(`!auroraLab.guide().ffwd && auroraLab.guide().step > %d`, step))
-	}
+	b.startScenario("az-plus-one", 2)
 	b.typeLine("w1", `\crash a1`)
 	b.waitFor("a1 down", nodeState("a1")+` === "down"`)
 	b.typeLine("w1", `SELECT nope FROM;`)

@@ -81,6 +81,19 @@ func transcript(outs []engine.Output) string {
 	return b.String()
 }
 
+// startScenario starts the guided scenario name and skips ahead past its
+// first steps, waiting each time for the skip to stop at the next step.
+func (b *browser) startScenario(name string, skips int) {
+	b.t.Helper()
+	eval[bool](b, fmt.Sprintf(`auroraLab.start(%q)`, name))
+	b.waitFor(name+": the first step", `auroraLab.guide().step === 1`)
+	for range skips {
+		step := eval[int](b, `auroraLab.guide().step`)
+		b.do(chromedp.Evaluate[chromedp.Void](`auroraLab.skip()`))
+		b.waitFor(name+": the next step", fmt.Sprintf(`!auroraLab.guide().ffwd && auroraLab.guide().step > %d`, step))
+	}
+}
+
 // TestEveryScenarioRunsToItsEnd starts each guided scenario of the page,
 // skips from step to step to its "now you try", and checks that every
 // step was narrated, no \expect failed, and the page's run of the
@@ -137,13 +150,7 @@ func TestEveryScenarioRunsToItsEnd(t *testing.T) {
 func TestShareLinkReproducesRun(t *testing.T) {
 	a := newBrowser(t, "")
 	a.open()
-	eval[bool](a, `auroraLab.start("one-az-down")`)
-	a.waitFor("the first step", `auroraLab.guide().step === 1`)
-	for range 2 {
-		step := eval[int](a, `auroraLab.guide().step`)
-		a.do(chromedp.Evaluate[chromedp.Void](`auroraLab.skip()`))
-		a.waitFor("the next step", fmt.Sprintf(`!auroraLab.guide().ffwd && auroraLab.guide().step > %d`, step))
-	}
+	a.startScenario("one-az-down", 2)
 	a.typeLine("w1", `\crash a1`)
 	a.waitFor("a1 down", nodeState("a1")+` === "down"`)
 	a.do(chromedp.Evaluate[chromedp.Void](`auroraLab.step(); auroraLab.step()`)) // pause between two events
