@@ -61,6 +61,8 @@ type Cluster struct {
 	// through an interface call, so a local would escape to the heap on
 	// every event; a field of the long-lived Cluster does not.
 	cur wire.Msg
+	// followers is the buffer Followers returns.
+	followers []sim.NodeID
 }
 
 // Stats counts the world's events.
@@ -283,12 +285,15 @@ func (c *Cluster) Followers(w sim.NodeID) []sim.NodeID {
 	if !slices.Contains(c.writers, w) {
 		return nil
 	}
-	var out []sim.NodeID
+	// The writer asks at every commit: the list is built in a buffer the
+	// cluster keeps rather than a new slice each time.
+	out := c.followers[:0]
 	for _, in := range c.Instances {
 		if in.ID != w && c.net.Up(in.ID) {
 			out = append(out, in.ID)
 		}
 	}
+	c.followers = out
 	return out
 }
 

@@ -69,7 +69,8 @@ type Topology interface {
 	// Grow makes the volume hold protection groups up to pg.
 	Grow(pg redo.PGID)
 	// Followers returns the instances that follow this writer's log
-	// stream: its replicas.
+	// stream: its replicas. The slice is shared and good until the next
+	// call.
 	Followers(writer sim.NodeID) []sim.NodeID
 	// Latency returns the expected one-way delay from a to b.
 	Latency(a, b sim.NodeID) sim.Time
@@ -121,6 +122,9 @@ type Instance struct {
 	vdl        redo.LSN      // the VDL the instance reads at (replica: as streamed)
 	pending    []redo.Record // streamed records above the applied VDL
 	streamBuf  []redo.Record // writer: records waiting to be streamed
+	streamHint int           // how many records the last flush carried
+	// spareMTR is an MTR kept for reuse once committed.
+	spareMTR   *mtr
 	streamArm  bool
 	keepArmed  bool
 	keepRounds int

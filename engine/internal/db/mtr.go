@@ -22,7 +22,24 @@ type mtr struct {
 // scanning the MTR rather than with a map.
 const shortMTR = 16
 
-func (in *Instance) newMTR() *mtr { return &mtr{ops: make([]redo.Record, 0, 4)} }
+// newMTR returns an empty MTR: the one the last commit gave back, if no
+// one holds it, else a new one.
+func (in *Instance) newMTR() *mtr {
+	if m := in.spareMTR; m != nil {
+		in.spareMTR = nil
+		return m
+	}
+	return &mtr{ops: make([]redo.Record, 0, 4)}
+}
+
+// recycle keeps m, whose records nothing holds any more, for the next
+// newMTR: a statement makes a few MTRs, and each would allocate its own.
+func (in *Instance) recycle(m *mtr) {
+	clear(m.ops)
+	m.ops = m.ops[:0]
+	m.formatted = m.formatted[:0]
+	in.spareMTR = m
+}
 
 func (m *mtr) add(r redo.Record) { m.ops = append(m.ops, r) }
 
@@ -113,11 +130,20 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 		// Several writers: the change waits for storage's votes before the
 		// other writers see it.
 		in.hold(mt, recs)
-	} else {
-		in.streamBuf = append(in.streamBuf, recs...)
-		in.armStream(env)
+		return recs[len(recs)-1].LSN, nil
 	}
-	return recs[len(recs)-1].LSN, nil
+	if in.streamBuf == nil {
+		// The buffer goes out with each flush; a new one starts with
+		// room for as many records as the last flush carried.
+		in.streamBuf = make([]redo.Record, 0, max(len(recs), in.streamHint))
+	}
+	in.streamBuf = append(in.streamBuf, recs...)
+	in.armStream(env)
+	// The volume and the stream keep copies of the records; the MTR's
+	// own array can serve the next one.
+	lsn := recs[len(recs)-1].LSN
+	in.recycle(m)
+	return lsn, nil
 }
 
 // leafFor returns the leaf of the directory dir that holds key: the entry
@@ -157,6 +183,7 @@ func (in *Instance) flushStream(env wire.Env) {
 	var b *redo.Batch
 	if len(in.streamBuf) > 0 {
 		b = &redo.Batch{Records: in.streamBuf}
+		in.streamHint = len(in.streamBuf)
 		in.streamBuf = nil
 	}
 	var recs []redo.Record

@@ -543,7 +543,12 @@ func (v *Volume) advance(env wire.Env) bool {
 		return false
 	}
 	v.vdl = vdl
-	v.cpls = v.cpls[n:]
+	// Moved down rather than resliced, so the array is reused: resliced
+	// forward, the list would run out of room and allocate anew every few
+	// MTRs.
+	k := copy(v.cpls, v.cpls[n:])
+	clear(v.cpls[k:])
+	v.cpls = v.cpls[:k]
 	v.vdlAt = env.Now()
 	// Each PG's head at the new VDL. A PG with records above the old VDL
 	// had them outstanding at allocation, so it is among the PGs whose
