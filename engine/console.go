@@ -56,6 +56,7 @@ type console struct {
 	running *statement // a statement in progress
 	wakeAt  Time       // a \run in progress ends at this time
 	last    *Output    // the previous statement's outcome, for \expect
+	lastOut Output     // where last points: a copy the console owns
 	// sessions are the console's connections, one per instance, so an open
 	// transaction stays open across \connect.
 	sessions map[string]*db.Session
@@ -94,8 +95,8 @@ func (l *Lab) start(con *console, it script.Item) {
 // finish records the outcome of an item as the console's last.
 func (l *Lab) finish(con *console, o Output) {
 	l.emit(o)
-	last := l.outputs[len(l.outputs)-1]
-	con.last = &last
+	con.lastOut = l.outputs[len(l.outputs)-1]
+	con.last = &con.lastOut
 }
 
 func (l *Lab) meta(con *console, it script.Item) {

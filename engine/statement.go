@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"aurora-lab/engine/internal/db"
@@ -61,12 +62,19 @@ func (st *statement) complete(l *Lab, con *console, out db.Outcome) {
 	o.Text = out.Text
 	o.Result = out.Result
 	took := l.c.Now() - st.started
+	// The note is built in a buffer on the stack: every statement prints
+	// one, and only the final text needs to be allocated.
+	var buf [128]byte
 	switch {
 	case out.CommitLSN != 0:
 		o.CommitLSN = uint64(out.CommitLSN)
-		o.Text += fmt.Sprintf("\n(commit LSN %d durable after %v)", out.CommitLSN, took)
+		b := append(append(buf[:0], o.Text...), "\n(commit LSN "...)
+		b = strconv.AppendUint(b, uint64(out.CommitLSN), 10)
+		b = append(took.Append(append(b, " durable after "...)), ')')
+		o.Text = string(b)
 	case took > 0:
-		o.Text += fmt.Sprintf("\n(took %v)", took)
+		b := append(append(buf[:0], o.Text...), "\n(took "...)
+		o.Text = string(append(took.Append(b), ')'))
 	}
 	if con.running == st {
 		con.running = nil

@@ -36,38 +36,50 @@ func (t Time) String() string {
 	if t == Never {
 		return "never"
 	}
-	neg := t < 0
-	if neg {
-		t = -t
-	}
-	var s string
-	switch {
-	case t == 0:
-		s = "0s"
-	case t < Microsecond:
-		s = strconv.FormatInt(int64(t), 10) + "ns"
-	case t < Millisecond:
-		s = decimal(int64(t), int64(Microsecond)) + "us"
-	case t < Second:
-		s = decimal(int64(t), int64(Millisecond)) + "ms"
-	default:
-		s = decimal(int64(t), int64(Second)) + "s"
-	}
-	if neg {
-		return "-" + s
-	}
-	return s
+	var buf [32]byte
+	return string(t.Append(buf[:0]))
 }
 
-// decimal prints v/unit with up to three decimals and no trailing zeros.
-func decimal(v, unit int64) string {
-	whole := v / unit
+// Append appends t to b as String formats it. A console prints a time with
+// every statement: built in the caller's buffer, it costs no allocation of
+// its own.
+func (t Time) Append(b []byte) []byte {
+	if t == Never {
+		return append(b, "never"...)
+	}
+	if t < 0 {
+		b = append(b, '-')
+		t = -t
+	}
+	switch {
+	case t == 0:
+		return append(b, "0s"...)
+	case t < Microsecond:
+		return append(strconv.AppendInt(b, int64(t), 10), "ns"...)
+	case t < Millisecond:
+		return append(appendDecimal(b, int64(t), int64(Microsecond)), "us"...)
+	case t < Second:
+		return append(appendDecimal(b, int64(t), int64(Millisecond)), "ms"...)
+	}
+	return append(appendDecimal(b, int64(t), int64(Second)), 's')
+}
+
+// appendDecimal appends v/unit with up to three decimals and no trailing
+// zeros.
+func appendDecimal(b []byte, v, unit int64) []byte {
+	b = strconv.AppendInt(b, v/unit, 10)
 	frac := (v % unit) * 1000 / unit
 	if frac == 0 {
-		return strconv.FormatInt(whole, 10)
+		return b
 	}
-	f := fmt.Sprintf("%03d", frac)
-	return strconv.FormatInt(whole, 10) + "." + strings.TrimRight(f, "0")
+	b = append(b, '.', byte('0'+frac/100))
+	if frac%100 != 0 {
+		b = append(b, byte('0'+frac/10%10))
+		if frac%10 != 0 {
+			b = append(b, byte('0'+frac%10))
+		}
+	}
+	return b
 }
 
 // Millis reports t in milliseconds as a float, for figures and charts.

@@ -57,6 +57,13 @@ func (r *Result) Format() string {
 // "Query OK, 1 row affected".
 func (r *Result) Table() string {
 	if r.Columns == nil {
+		// The counts nearly every statement reports need no allocation.
+		switch r.Affected {
+		case 0:
+			return "Query OK, 0 rows affected"
+		case 1:
+			return "Query OK, 1 row affected"
+		}
 		return "Query OK, " + plural(r.Affected, "row") + " affected"
 	}
 	n := len(r.Columns)
