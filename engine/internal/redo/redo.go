@@ -194,6 +194,10 @@ func (b *Batch) Add(r Record) {
 	b.size += r.Size()
 }
 
+// Reset empties b to be filled again as a batch of pg, keeping its array.
+// The records it held stay in the array, unreachable, until overwritten.
+func (b *Batch) Reset(pg PGID) { b.PG, b.Records, b.size = pg, b.Records[:0], 0 }
+
 // Size reports the batch's wire size in bytes.
 func (b *Batch) Size() int { return 16 + b.size }
 

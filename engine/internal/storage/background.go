@@ -131,7 +131,7 @@ func (n *Node) stage(env wire.Env, s *Segment) {
 			break
 		}
 		if b == nil {
-			b = &redo.Batch{PG: s.PG, Records: make([]redo.Record, 0, size)}
+			b = n.stageBatch(s.PG, size)
 		}
 		b.Add(sr.Rec)
 		k++
@@ -139,8 +139,38 @@ func (n *Node) stage(env wire.Env, s *Segment) {
 	if b == nil {
 		return
 	}
+	// Track the batch until the store's ack says it has been read.
+	s.staging++
+	if s.staging == 1 {
+		s.stageOut = b
+	} else {
+		s.stageOut = nil // which ack answers which batch is unknown
+	}
 	env.Send(wire.Msg{Kind: wire.Stage, From: n.ID, To: n.cfg.Backup, PG: s.PG, Seg: s.ID, VolEpoch: n.cleanEpoch, A: from, Batch: b})
 }
+
+// stageBatch returns an empty batch of pg with room for size records: one
+// the backup store is done with, or a new one.
+//
+// Every segment of a PG stages the same records, so Stage batches are the
+// largest thing a node allocates. The backup store copies what it keeps
+// and never holds a batch past handling it, and a batch travels in one
+// message only, so once the store has acknowledged every batch a segment
+// sent, the last of them is free to fill again.
+func (n *Node) stageBatch(pg redo.PGID, size int) *redo.Batch {
+	if k := len(n.stageFree); k > 0 {
+		b := n.stageFree[k-1]
+		n.stageFree[k-1] = nil
+		n.stageFree = n.stageFree[:k-1]
+		b.Reset(pg)
+		return b
+	}
+	return &redo.Batch{PG: pg, Records: make([]redo.Record, 0, size)}
+}
+
+// stageFreeMax bounds the batches a node keeps for reuse: a segment
+// stages one batch at a time, and few segments stage at once.
+const stageFreeMax = 4
 
 // stageAck takes the backup store's high-water mark for the PG, and goes on
 // staging if this segment's batch was the one that moved it.
@@ -150,6 +180,15 @@ func (n *Node) stageAck(env wire.Env, m *wire.Msg) {
 		return
 	}
 	n.stats.Staged += m.N
+	if s.staging > 0 {
+		s.staging--
+		if s.staging == 0 && s.stageOut != nil {
+			if len(n.stageFree) < stageFreeMax {
+				n.stageFree = append(n.stageFree, s.stageOut)
+			}
+			s.stageOut = nil
+		}
+	}
 	if m.A > s.staged {
 		s.staged = m.A // written lazily, with the next metadata change
 		s.metaDirty = true

@@ -72,6 +72,8 @@ type Node struct {
 	chg     Change
 	scratch []StoredRecord
 	logs    recordPool
+	// stageFree holds Stage batches the backup store is done with.
+	stageFree []*redo.Batch
 }
 
 // Stats counts a node's work, for the page, the checker and benchmarks.
@@ -331,7 +333,7 @@ func (n *Node) load(img Image) {
 		if s == nil {
 			s = newSegment(m.ID, m.PG, m.Full)
 		}
-		*s = Segment{ID: m.ID, PG: m.PG, Full: m.Full, taint: n.taint}
+		*s = Segment{ID: m.ID, PG: m.PG, Full: m.Full, taint: n.taint, staging: s.staging, stageOut: s.stageOut}
 		s.quorum = m.Quorum
 		s.peers = m.Peers
 		s.peerSCL = make([]redo.LSN, len(s.peers))

@@ -97,6 +97,13 @@ type Segment struct {
 	voided map[redo.LSN]redo.LSN
 	// gossipStream is the writer stream the next gossip asks about.
 	gossipStream uint8
+
+	// staging counts the Stage batches sent and not yet acknowledged,
+	// and stageOut is the one batch outstanding when there is one (see
+	// Node.stageBatch). Both survive a crash: a batch sent before it may
+	// still be on its way, and its ack still to come.
+	staging  int
+	stageOut *redo.Batch
 }
 
 // chain tracks one writer stream's PG backlink chain. scl is the end of its
