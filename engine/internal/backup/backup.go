@@ -44,9 +44,25 @@ type Stats struct {
 	Bytes      int64 // bytes of records kept
 }
 
+// pgLog is one PG's records, in LSN order, in chunks of chunkRecords: a
+// PG's log only grows, and a single slice would copy all of it (records
+// hold pointers, so with write barriers) every time it outgrew its array.
 type pgLog struct {
-	pg   redo.PGID
-	recs []redo.Record
+	pg     redo.PGID
+	chunks [][]redo.Record // every chunk full but the last
+}
+
+// chunkRecords is the size of a chunk of a PG's log.
+const chunkRecords = 256
+
+// add appends r to the log.
+func (l *pgLog) add(r *redo.Record) {
+	k := len(l.chunks)
+	if k == 0 || len(l.chunks[k-1]) == chunkRecords {
+		l.chunks = append(l.chunks, make([]redo.Record, 0, chunkRecords))
+		k++
+	}
+	l.chunks[k-1] = append(l.chunks[k-1], *r)
 }
 
 // New returns an empty backup store.
@@ -81,12 +97,13 @@ func (b *Node) Handle(env wire.Env, m *wire.Msg) {
 		if m.A > high {
 			b.stats.Gaps++
 		} else {
-			for _, r := range m.Batch.Records {
+			for i := range m.Batch.Records {
+				r := &m.Batch.Records[i]
 				if r.LSN <= high {
 					b.stats.Duplicates++
 					continue
 				}
-				l.recs = append(l.recs, r)
+				l.add(r)
 				high = r.LSN
 				kept++
 				b.stats.Records++
@@ -98,10 +115,12 @@ func (b *Node) Handle(env wire.Env, m *wire.Msg) {
 }
 
 func (l *pgLog) high() redo.LSN {
-	if len(l.recs) == 0 {
+	k := len(l.chunks)
+	if k == 0 {
 		return redo.NoLSN
 	}
-	return l.recs[len(l.recs)-1].LSN
+	c := l.chunks[k-1]
+	return c[len(c)-1].LSN
 }
 
 // Staged reports the highest LSN the store holds for pg: it holds every
@@ -121,15 +140,30 @@ func (b *Node) Records(pg redo.PGID, upto redo.LSN) []redo.Record {
 	if !ok {
 		return nil
 	}
-	recs := b.pgs[i].recs
-	// The first record above upto; the comparison never reports a match.
-	j, _ := slices.BinarySearchFunc(recs, upto, func(r redo.Record, l redo.LSN) int {
+	chunks := b.pgs[i].chunks
+	if len(chunks) == 0 {
+		return []redo.Record{}
+	}
+	// Every chunk before the one that holds the first record above upto
+	// is taken whole.
+	k := 0
+	for k+1 < len(chunks) && chunks[k+1][0].LSN <= upto {
+		k++
+	}
+	c := chunks[k]
+	// The first record of c above upto; the comparison never reports a
+	// match.
+	j, _ := slices.BinarySearchFunc(c, upto, func(r redo.Record, l redo.LSN) int {
 		if r.LSN <= l {
 			return -1
 		}
 		return 1
 	})
-	return slices.Clone(recs[:j])
+	out := make([]redo.Record, 0, k*chunkRecords+j)
+	for _, c := range chunks[:k] {
+		out = append(out, c...)
+	}
+	return append(out, c[:j]...)
 }
 
 // PGs returns the protection groups the store holds records of, in order.
