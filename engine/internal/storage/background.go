@@ -34,7 +34,7 @@ func (n *Node) coalesce(env wire.Env, s *Segment) int {
 	if t <= s.coalesced {
 		return 0
 	}
-	var touched []StoredPage // the new bases, by page ID
+	touched := n.pages[:0] // the new bases, by page ID
 	last, applied := s.coalesced, 0
 	i, _ := s.find(s.coalesced + 1)
 scan:
@@ -69,6 +69,7 @@ scan:
 		applied++
 	}
 	if applied == 0 {
+		n.pages = touched[:0]
 		return 0
 	}
 	for k := range touched {
@@ -85,6 +86,8 @@ scan:
 		n.store.Write(&n.chg)
 		n.chg = Change{}
 	}
+	clear(touched)
+	n.pages = touched[:0]
 	s.coalesced = last
 	n.saveMeta(s)
 	n.stats.Coalesced += int64(applied)

@@ -71,6 +71,8 @@ type Node struct {
 	// that garbage collection emptied.
 	chg     Change
 	scratch []StoredRecord
+	pages   []StoredPage
+	floors  []redo.LSN
 	logs    recordPool
 	// stageFree holds Stage batches the backup store is done with.
 	stageFree []*redo.Batch
@@ -373,10 +375,11 @@ func (n *Node) saveNode() {
 
 // saveMeta writes a segment's metadata.
 func (n *Node) saveMeta(s *Segment) {
-	floors := make([]redo.LSN, len(s.chains))
-	for i, c := range s.chains {
-		floors[i] = c.floor
+	floors := n.floors[:0]
+	for _, c := range s.chains {
+		floors = append(floors, c.floor)
 	}
+	n.floors = floors
 	n.chg = Change{Kind: ChangeSegment, Seg: s.ID, Meta: SegmentMeta{
 		ID: s.ID, PG: s.PG, Full: s.Full, Quorum: s.quorum, Peers: s.peers,
 		Hydrated: s.hydrated, Retired: s.retired, Floor: floors,

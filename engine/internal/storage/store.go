@@ -197,7 +197,13 @@ func (s *MemStore) Write(c *Change) {
 		s.node = cloneNodeMeta(c.Node)
 	case ChangeSegment:
 		m := s.seg(c.Seg, true)
-		m.meta = cloneSegmentMeta(c.Meta)
+		// The metadata is rewritten often, its lists seldom change
+		// length: keep them in the arrays of the last copy, which
+		// nothing else holds (Load and Changes hand out clones).
+		peers, floor := m.meta.Peers, m.meta.Floor
+		m.meta = c.Meta
+		m.meta.Peers = copyInto(peers, c.Meta.Peers)
+		m.meta.Floor = copyInto(floor, c.Meta.Floor)
 		m.meta.ID = c.Seg
 	case ChangeRecords:
 		m := s.seg(c.Seg, true)
@@ -300,6 +306,15 @@ func cloneChange(c *Change) Change {
 	d.Records = slices.Clone(c.Records)
 	d.Pages = slices.Clone(c.Pages)
 	return d
+}
+
+// copyInto returns what slices.Clone(src) returns, in dst's array if it
+// has room.
+func copyInto[T any](dst, src []T) []T {
+	if src == nil || dst == nil || cap(dst) < len(src) {
+		return slices.Clone(src)
+	}
+	return append(dst[:0], src...)
 }
 
 func cloneNodeMeta(m NodeMeta) NodeMeta {
