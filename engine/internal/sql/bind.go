@@ -289,6 +289,7 @@ type InsertPlan struct {
 func BindInsert(ins *Insert, s *Schema) (*InsertPlan, error) {
 	p := &InsertPlan{Stmt: ins, Schema: s}
 	if ins.Columns == nil {
+		p.Targets = make([]int, 0, len(s.Columns))
 		for i := range s.Columns {
 			p.Targets = append(p.Targets, i)
 		}

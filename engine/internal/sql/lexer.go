@@ -44,6 +44,49 @@ var reserved = map[string]bool{
 	"update": true, "values": true, "where": true,
 }
 
+// keywords maps the words statements are made of to their lower case, so
+// that lexing "INSERT" finds "insert" rather than allocating it.
+var keywords = func() map[string]string {
+	m := map[string]string{}
+	for w := range reserved {
+		m[w] = w
+	}
+	for _, w := range []string{
+		"auto_increment", "avg", "begin", "bigint", "commit", "count",
+		"global", "int", "integer", "local", "max", "min", "offset",
+		"rollback", "session", "start", "sum", "text", "to",
+		"transaction", "varchar", "work",
+	} {
+		m[w] = w
+	}
+	return m
+}()
+
+// maxKeywordLen bounds the words lowerWord looks up.
+const maxKeywordLen = 16
+
+// lowerWord returns word in lower case, as strings.ToLower does.
+func lowerWord(word string) string {
+	if len(word) > maxKeywordLen {
+		return strings.ToLower(word)
+	}
+	var buf [maxKeywordLen]byte
+	for i := 0; i < len(word); i++ {
+		c := word[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(word)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	if kw, ok := keywords[string(buf[:len(word)])]; ok {
+		return kw
+	}
+	return strings.ToLower(word)
+}
+
 // lexer turns source text into tokens, tracking line and column in runes.
 type lexer struct {
 	src       string
@@ -58,7 +101,12 @@ type lexer struct {
 func lex(src string, line, col int) ([]token, *Error) {
 	// A statement has about one token per three bytes of source: sized
 	// so, the token slice is allocated once for most statements.
-	l := &lexer{src: src, line: line, col: col, toks: make([]token, 0, min(len(src)/3, 64)+2)}
+	return lexInto(make([]token, 0, min(len(src)/3, 64)+2), src, line, col)
+}
+
+// lexInto is lex appending to toks, an empty slice whose room it uses.
+func lexInto(toks []token, src string, line, col int) ([]token, *Error) {
+	l := &lexer{src: src, line: line, col: col, toks: toks}
 	for {
 		if err := l.skipSpace(); err != nil {
 			return nil, err
@@ -171,17 +219,19 @@ func (l *lexer) next() *Error {
 		if utf8.RuneCountInString(word) > maxIdentLen {
 			return errAt(start, CodeTooLongIdent, "Identifier name '%s' is too long", word)
 		}
-		l.emit(tIdent, start, startOff, strings.ToLower(word))
+		l.emit(tIdent, start, startOff, lowerWord(word))
 		return nil
 	}
 	l.advance()
-	op := string(r)
+	// An operator's value is its source text (a substring, no allocation),
+	// except where it is spelt another way.
+	op := l.src[startOff:l.off]
 	switch r {
 	case '(', ')', ',', ';', '.', '*', '+', '-', '/', '%', '=':
 	case '<':
 		if c := l.peekRune(0); c == '=' || c == '>' {
 			l.advance()
-			op += string(c)
+			op = l.src[startOff:l.off]
 		}
 	case '>':
 		if l.peekRune(0) == '=' {
@@ -211,7 +261,10 @@ func (l *lexer) next() *Error {
 // one quote.
 func (l *lexer) quoted(q rune, kind tokKind, start Pos, startOff int) *Error {
 	l.advance()
+	// Until a doubled quote turns up, the value is the source text between
+	// the quotes and needs no copy; b is filled only after one.
 	var b strings.Builder
+	from, plain := l.off, true
 	for {
 		if l.off >= len(l.src) {
 			what := "quoted string"
@@ -223,21 +276,34 @@ func (l *lexer) quoted(q rune, kind tokKind, start Pos, startOff int) *Error {
 		if l.peekRune(0) == q {
 			l.advance()
 			if l.off < len(l.src) && l.peekRune(0) == q {
+				if plain {
+					// Everything before this pair's first quote, as
+					// the runes below would have written it.
+					b.WriteString(l.src[from : l.off-1])
+					plain = false
+				}
 				l.advance()
 				b.WriteRune(q)
 				continue
 			}
 			break
 		}
-		r, w := utf8.DecodeRuneInString(l.src[l.off:])
-		if r == utf8.RuneError && w == 1 {
-			b.WriteByte(l.src[l.off]) // keep invalid bytes as they are
-		} else {
-			b.WriteRune(r)
+		if !plain {
+			r, w := utf8.DecodeRuneInString(l.src[l.off:])
+			if r == utf8.RuneError && w == 1 {
+				b.WriteByte(l.src[l.off]) // keep invalid bytes as they are
+			} else {
+				b.WriteRune(r)
+			}
 		}
 		l.advance()
 	}
-	val := b.String()
+	var val string
+	if plain {
+		val = l.src[from : l.off-1] // the closing quote is one byte
+	} else {
+		val = b.String()
+	}
 	if kind == tQIdent {
 		if val == "" {
 			return errAt(start, CodeSyntax, "zero-length delimited identifier at or near \"%s\"", l.src[startOff:l.off])

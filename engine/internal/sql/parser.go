@@ -13,13 +13,42 @@ import (
 //
 // The error, if any, is an *Error.
 func ParseStatement(src string, line, col int) (Stmt, error) {
+	var sp StatementParser
+	return sp.Parse(src, line, col)
+}
+
+// StatementParser parses statements as ParseStatement does, keeping its
+// token array from one statement to the next: the tokens live only while a
+// statement is parsed (the tree copies what it keeps), so a console that
+// runs statement after statement need not allocate them each time. The
+// zero value is ready to use; it is not for use by two callers at once.
+type StatementParser struct {
+	toks []token
+}
+
+// maxKeptTokens bounds the token array a StatementParser keeps: a huge
+// statement's array is left to the collector.
+const maxKeptTokens = 1024
+
+// Parse parses one statement, as ParseStatement does.
+func (sp *StatementParser) Parse(src string, line, col int) (Stmt, error) {
 	if line < 1 || col < 1 {
 		line, col = 1, 1
 	}
-	toks, lerr := lex(src, line, col)
+	buf := sp.toks
+	if buf == nil {
+		buf = make([]token, 0, min(len(src)/3, 64)+2)
+	}
+	toks, lerr := lexInto(buf[:0], src, line, col)
 	if lerr != nil {
 		return nil, lerr
 	}
+	defer func() {
+		clear(toks)
+		if cap(toks) <= maxKeptTokens {
+			sp.toks = toks[:0]
+		}
+	}()
 	p := &parser{toks: toks}
 	if p.peek().kind == tEOF || p.isOp(";") {
 		return nil, errAt(p.peek().pos, CodeEmptyQuery, "Query was empty")
@@ -520,7 +549,9 @@ func (p *parser) insert() (Stmt, *Error) {
 }
 
 func (p *parser) exprList() ([]Expr, *Error) {
-	var out []Expr
+	// Room for a typical row of values at once, rather than growing
+	// through 1, 2 and 4.
+	out := make([]Expr, 0, 4)
 	for {
 		e, err := p.expr()
 		if err != nil {
