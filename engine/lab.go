@@ -20,6 +20,7 @@ import (
 	"aurora-lab/engine/internal/cluster"
 	"aurora-lab/engine/internal/script"
 	"aurora-lab/engine/internal/sim"
+	"aurora-lab/engine/internal/sql"
 )
 
 // Time is simulated time in nanoseconds.
@@ -95,6 +96,9 @@ type Lab struct {
 	// gen counts the clusters this Lab has run: a \cluster starts a new
 	// one, whose events and notes count from zero again.
 	gen int
+	// parser parses the statements the consoles run, reusing its
+	// scratch space from one to the next.
+	parser sql.StatementParser
 }
 
 // Entry is one input of the command log: the console and text submitted,
@@ -147,11 +151,20 @@ func (l *Lab) Submit(name, src string) error {
 		l.log = append(l.log, Entry{Events: l.c.Stats().Events, At: l.c.Now(), Console: name, Text: src})
 	}
 	con := l.console(name)
+	keep := items[:0]
 	for i := range items {
 		if items[i].Kind == script.Comment && name != ScriptConsole {
 			continue
 		}
-		con.queue = append(con.queue, items[i])
+		keep = append(keep, items[i])
+	}
+	clear(items[len(keep):])
+	if len(con.queue) == 0 {
+		// The parsed items are this input's own: an idle console takes
+		// them as its queue rather than copying them.
+		con.queue = keep
+	} else {
+		con.queue = append(con.queue, keep...)
 	}
 	l.pump()
 	return nil

@@ -106,7 +106,7 @@ func (l *Lab) startSQL(con *console, it script.Item) {
 		st.fail(l, con, sql.ErrorAt(sql.Pos{Line: it.Line, Col: it.Col}, sql.CodeEmptyQuery, "Query was empty"))
 		return
 	}
-	stmt, err := sql.ParseStatement(it.Text, it.Line, it.Col)
+	stmt, err := l.parser.Parse(it.Text, it.Line, it.Col)
 	if err != nil {
 		st.fail(l, con, err)
 		return

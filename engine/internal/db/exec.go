@@ -98,11 +98,31 @@ func (in *Instance) table(r *request, name string, pos sql.Pos) (*tableDef, erro
 	if !ok {
 		return nil, sql.ErrNoSuchTable(pos, name)
 	}
-	return decodeTableDef(name, v)
+	// Every statement looks its table up; while the catalog row stays the
+	// same, the definition decoded from it last time serves again.
+	if d := &in.lastDef; d.def != nil && d.def.Name == name && bytes.Equal(d.row, v) {
+		return d.def, nil
+	}
+	def, err := decodeTableDef(name, v)
+	if err == nil {
+		in.lastDef = defCache{row: slices.Clone(v), def: def}
+	}
+	return def, err
 }
 
+// defCache is the table definition an instance decoded last, with the
+// catalog row it came from. The definition is shared: no one changes it.
+type defCache struct {
+	row []byte
+	def *tableDef
+}
+
+// schema returns the table's schema, made once per definition.
 func (t *tableDef) schema() *sql.Schema {
-	return &sql.Schema{Table: t.Name, Columns: t.Columns, PrimaryKey: t.PK}
+	if t.sch == nil {
+		t.sch = &sql.Schema{Table: t.Name, Columns: t.Columns, PrimaryKey: t.PK}
+	}
+	return t.sch
 }
 
 // active reports whether transaction id is unfinished: open, rolling back,

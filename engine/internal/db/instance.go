@@ -123,6 +123,8 @@ type Instance struct {
 	pending    []redo.Record // streamed records above the applied VDL
 	streamBuf  []redo.Record // writer: records waiting to be streamed
 	streamHint int           // how many records the last flush carried
+	// lastDef is the table definition decoded last.
+	lastDef defCache
 	// spareMTR is an MTR kept for reuse once committed.
 	spareMTR   *mtr
 	streamArm  bool

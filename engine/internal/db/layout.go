@@ -172,6 +172,8 @@ type tableDef struct {
 	Dir     redo.PageID
 	// ReadOnlyUntil is set while DDL on the table runs on a multi-master
 	// cluster: the table is read-only on every writer but the one doing it.
+
+	sch *sql.Schema // the schema, once asked for
 }
 
 // encode writes the definition as a catalog row value.

@@ -33,22 +33,17 @@ func (in *Instance) write(env wire.Env, r *request, body func(t *Txn) (int64, er
 		r.implicit = t
 	}
 	n, err := body(t)
-	finish := func() (Outcome, error) {
-		res := &sql.Result{Affected: n}
-		if implicit && len(t.changed) > 0 {
-			if err := in.commitRecord(env, t); err != nil {
-				return Outcome{}, err
-			}
-			r.txn = t
-		}
-		return Outcome{Text: res.Table()}, nil
+	// The closure that finishes later is made only when the statement
+	// waits: most finish at once.
+	later := func() func() (Outcome, error) {
+		return func() (Outcome, error) { return in.endWrite(env, r, t, n, implicit) }
 	}
 	if (err == errLAL || err == errMiss) && r.rest != nil {
 		r.resume = func() (Outcome, error) {
 			if err := in.applyChanges(env, r, t, r.restDef, r.rest); err != nil {
 				return Outcome{}, err
 			}
-			return finish()
+			return in.endWrite(env, r, t, n, implicit)
 		}
 		return Outcome{}, err
 	}
@@ -58,15 +53,28 @@ func (in *Instance) write(env wire.Env, r *request, body func(t *Txn) (int64, er
 	if r.votes > 0 {
 		// Several writers: the changes stand only once storage's votes
 		// are in; then the statement commits or ends.
-		r.resume = finish
+		r.resume = later()
 		return Outcome{}, errVotes
 	}
-	out, err := finish()
+	out, err := in.endWrite(env, r, t, n, implicit)
 	if err == errLAL {
 		// Only the commit record waits.
-		r.resume = finish
+		r.resume = later()
 	}
 	return out, err
+}
+
+// endWrite finishes a data-changing statement that changed n rows in t:
+// an autocommit statement writes its commit record.
+func (in *Instance) endWrite(env wire.Env, r *request, t *Txn, n int64, implicit bool) (Outcome, error) {
+	res := &sql.Result{Affected: n}
+	if implicit && len(t.changed) > 0 {
+		if err := in.commitRecord(env, t); err != nil {
+			return Outcome{}, err
+		}
+		r.txn = t
+	}
+	return Outcome{Text: res.Table()}, nil
 }
 
 // lockedBy reports the unfinished transaction (other than t) that holds the
@@ -151,7 +159,12 @@ func (in *Instance) insert(env wire.Env, r *request, t *Txn, s *sql.Insert) (int
 		return 0, err
 	}
 	var changes []change
-	planned := map[string]bool{}
+	// The keys planned so far: the changes' own, looked for in changes
+	// while there are few (a map costs an allocation per statement).
+	var planned map[string]bool
+	if len(s.Rows) > 8 {
+		planned = map[string]bool{}
+	}
 	var autoMax *int64
 	for i := range s.Rows {
 		row, auto, err := plan.Row(i)
@@ -172,7 +185,7 @@ func (in *Instance) insert(env wire.Env, r *request, t *Txn, s *sql.Insert) (int
 			*autoMax = k.Int()
 		}
 		key := encodeKey(row[def.PK])
-		if planned[string(key)] {
+		if planned != nil && planned[string(key)] || planned == nil && slices.ContainsFunc(changes, func(c change) bool { return bytes.Equal(c.key, key) }) {
 			return 0, sql.ErrDupEntry(s.Rows[i][0].Position(), row[def.PK])
 		}
 		leaf, rec, exists, err := in.lookup(r, def, key)
@@ -194,7 +207,9 @@ func (in *Instance) insert(env wire.Env, r *request, t *Txn, s *sql.Insert) (int
 				return 0, sql.ErrDupEntry(s.Rows[i][0].Position(), row[def.PK])
 			}
 		}
-		planned[string(key)] = true
+		if planned != nil {
+			planned[string(key)] = true
+		}
 		changes = append(changes, change{key: key, leaf: leaf, rec: newVersion(rec, exists, t, version{values: row})})
 	}
 	if len(r.need) > 0 {
@@ -410,9 +425,14 @@ func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef
 		m := in.newMTR()
 		first := !slices.ContainsFunc(t.changed, func(x txnRow) bool { return x.table == def.ID && x.key == string(c.key) })
 		if first {
-			entry := binary.BigEndian.AppendUint32(txnKey(t.ID), uint32(len(t.changed)))
-			val := binary.BigEndian.AppendUint32(nil, def.ID)
-			m.put(tp, entry, append(val, c.key...))
+			// The entry's key (transaction id, change number) and value
+			// (table id, row key) share one allocation.
+			b := make([]byte, 12+4+len(c.key))
+			binary.BigEndian.PutUint64(b, t.ID)
+			binary.BigEndian.PutUint32(b[8:], uint32(len(t.changed)))
+			binary.BigEndian.PutUint32(b[12:], def.ID)
+			copy(b[16:], c.key)
+			m.put(tp, b[:12:12], b[12:])
 		}
 		// The leaf is looked up again: an earlier change of this statement
 		// may have split it. The statement may also have waited (the
