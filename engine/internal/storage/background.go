@@ -74,7 +74,7 @@ scan:
 	}
 	for k := range touched {
 		p := &touched[k]
-		p.Sum = p.Page.Checksum()
+		p.lazy = true
 		if j, ok := s.findBase(p.Page.ID); ok {
 			s.bases[j] = *p
 		} else {
@@ -384,7 +384,7 @@ func (n *Node) Corrupt(pg redo.PGID) error {
 		} else {
 			p.Header = damage(p.Header)
 		}
-		s.bases[0] = StoredPage{Page: p, Sum: b.Sum}
+		s.bases[0] = StoredPage{Page: p, Sum: b.sum()}
 		n.chg = Change{Kind: ChangePages, Seg: s.ID, Pages: s.bases[:1]}
 		n.store.Write(&n.chg)
 		n.chg = Change{}
@@ -395,6 +395,7 @@ func (n *Node) Corrupt(pg redo.PGID) error {
 		return ErrEmpty
 	}
 	sr := s.log[i]
+	sr.Sum, sr.lazy = sr.sum(), false
 	sr.Rec.Value = damage(sr.Rec.Value)
 	s.log[i] = sr
 	n.chg = Change{Kind: ChangeRecords, Seg: s.ID, Records: s.log[i : i+1]}

@@ -354,7 +354,7 @@ func (n *Node) installHydrate(env wire.Env, p *pending) {
 		if len(n.truncs) > 0 && n.truncated(r.LSN, r.Stream) {
 			continue
 		}
-		if s.add(StoredRecord{Rec: *r, Sum: recordSum(r)}) {
+		if s.add(StoredRecord{Rec: *r, lazy: true}) {
 			added++
 		}
 	}
@@ -388,7 +388,7 @@ func (n *Node) serveRepair(env wire.Env, m *wire.Msg, req *wire.Repair) {
 	}
 	d := &wire.RepairData{}
 	for _, l := range req.LSNs {
-		if i, ok := s.find(l); ok && recordSum(&s.log[i].Rec) == s.log[i].Sum {
+		if i, ok := s.find(l); ok && s.log[i].intact() {
 			d.Records = append(d.Records, s.log[i].Rec)
 			d.Bytes += s.log[i].Rec.Size()
 		}
@@ -417,7 +417,7 @@ func (n *Node) installRepair(env wire.Env, m *wire.Msg, d *wire.RepairData) {
 	}
 	for _, r := range d.Records {
 		i, ok := s.find(r.LSN)
-		if !ok || recordSum(&s.log[i].Rec) == s.log[i].Sum || recordSum(&r) != s.log[i].Sum {
+		if !ok || s.log[i].intact() || recordSum(&r) != s.log[i].Sum {
 			continue
 		}
 		s.log[i].Rec = r
@@ -430,7 +430,7 @@ func (n *Node) installRepair(env wire.Env, m *wire.Msg, d *wire.RepairData) {
 	}
 	if p, ok := d.Page.(*page.Page); ok && p != nil {
 		j, found := s.findBase(p.ID)
-		if !found || s.bases[j].Page.Checksum() == s.bases[j].Sum || p.LSN > s.coalesced {
+		if !found || s.bases[j].intact() || p.LSN > s.coalesced {
 			return
 		}
 		// The base holds the page as of the coalesced LSN; the peer's copy

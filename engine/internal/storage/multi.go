@@ -164,7 +164,7 @@ func (s *Segment) materializeVector(id redo.PageID, v *wire.ReadVector, known []
 	base := redo.NoLSN
 	if i, ok := s.findBase(id); ok {
 		b := s.bases[i]
-		if b.Page.Checksum() != b.Sum {
+		if !b.intact() {
 			return nil, badItem{page: id}, ErrCorrupt
 		}
 		p = b.Page.Clone()
@@ -180,7 +180,7 @@ func (s *Segment) materializeVector(id redo.PageID, v *wire.ReadVector, known []
 		if at, void := s.voided[r.LSN]; void && at <= points[r.Stream] {
 			continue
 		}
-		if recordSum(r) != sr.Sum {
+		if !sr.intact() {
 			return nil, badItem{lsn: r.LSN}, ErrCorrupt
 		}
 		if err := p.Apply(r); err != nil {

@@ -197,12 +197,12 @@ func (s *Segment) KnownCorrupt() int { return len(s.bad) }
 func (s *Segment) Damaged() int {
 	n := 0
 	for i := range s.log {
-		if recordSum(&s.log[i].Rec) != s.log[i].Sum {
+		if !s.log[i].intact() {
 			n++
 		}
 	}
 	for _, b := range s.bases {
-		if b.Page.Checksum() != b.Sum {
+		if !b.intact() {
 			n++
 		}
 	}

@@ -122,6 +122,12 @@ type SegmentMeta struct {
 
 // StoredRecord is a record as it lies on disk, with the checksum taken
 // when it was persisted. Scrub compares the two.
+//
+// A node stores the records it receives without their checksum (lazy):
+// until a fault damages a copy, which first takes the checksum, the
+// record is as it was persisted, so its checksum is that of its content,
+// and is computed when asked for. Load, Changes and a Journal's changes
+// carry every checksum.
 type StoredRecord struct {
 	Rec redo.Record
 	Sum uint32
@@ -129,12 +135,52 @@ type StoredRecord struct {
 	// when it arrived (multi-master): whether it was the first change to
 	// claim that version here. A vote cast is durable.
 	Claimed bool
+	lazy    bool // Sum not taken yet: it is recordSum(&Rec)
 }
 
-// StoredPage is a base page as it lies on disk, with its checksum.
+// sum returns the checksum taken when the record was persisted.
+func (sr *StoredRecord) sum() uint32 {
+	if sr.lazy {
+		return recordSum(&sr.Rec)
+	}
+	return sr.Sum
+}
+
+// intact reports whether the record matches its checksum.
+func (sr *StoredRecord) intact() bool { return sr.lazy || recordSum(&sr.Rec) == sr.Sum }
+
+// StoredPage is a base page as it lies on disk, with its checksum. Like a
+// record's, the checksum of a page the node built itself is taken only
+// when asked for.
 type StoredPage struct {
 	Page *page.Page
 	Sum  uint32
+	lazy bool // Sum not taken yet: it is Page.Checksum()
+}
+
+// sum returns the page's checksum as stored.
+func (b *StoredPage) sum() uint32 {
+	if b.lazy {
+		return b.Page.Checksum()
+	}
+	return b.Sum
+}
+
+// intact reports whether the page matches its checksum.
+func (b *StoredPage) intact() bool { return b.lazy || b.Page.Checksum() == b.Sum }
+
+// takeSums fills in the checksums not yet taken.
+func takeSums(recs []StoredRecord, pages []StoredPage) {
+	for i := range recs {
+		if r := &recs[i]; r.lazy {
+			r.Sum, r.lazy = recordSum(&r.Rec), false
+		}
+	}
+	for i := range pages {
+		if p := &pages[i]; p.lazy {
+			p.Sum, p.lazy = p.Page.Checksum(), false
+		}
+	}
 }
 
 // Image is the whole durable state of a node, as Load returns it.
@@ -243,6 +289,7 @@ func (s *MemStore) Write(c *Change) {
 func (s *MemStore) Load() Image {
 	img := Image{Node: cloneNodeMeta(s.node)}
 	for _, m := range s.segs {
+		takeSums(m.recs, m.pages)
 		img.Segments = append(img.Segments, SegmentImage{
 			Meta:    cloneSegmentMeta(m.meta),
 			Records: slices.Clone(m.recs),
@@ -257,6 +304,7 @@ func (s *MemStore) Load() Image {
 func (s *MemStore) Changes() []Change {
 	out := []Change{{Kind: ChangeNode, Node: cloneNodeMeta(s.node)}}
 	for _, m := range s.segs {
+		takeSums(m.recs, m.pages)
 		out = append(out, Change{Kind: ChangeSegment, Seg: m.meta.ID, Meta: cloneSegmentMeta(m.meta)})
 		if len(m.recs) > 0 {
 			out = append(out, Change{Kind: ChangeRecords, Seg: m.meta.ID, Records: slices.Clone(m.recs)})
@@ -305,6 +353,7 @@ func cloneChange(c *Change) Change {
 	d.Meta = cloneSegmentMeta(c.Meta)
 	d.Records = slices.Clone(c.Records)
 	d.Pages = slices.Clone(c.Pages)
+	takeSums(d.Records, d.Pages)
 	return d
 }
 

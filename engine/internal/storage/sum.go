@@ -28,11 +28,11 @@ func recordSum(r *redo.Record) uint32 {
 // it was written. Only a segment a fault damaged (taint) can hold one that
 // does not, so the others skip computing it: the result is the same.
 func (s *Segment) recordOK(sr *StoredRecord) bool {
-	return !s.taint || recordSum(&sr.Rec) == sr.Sum
+	return !s.taint || sr.intact()
 }
 
 // pageOK reports whether a stored base page matches its checksum; see
 // recordOK.
 func (s *Segment) pageOK(b StoredPage) bool {
-	return !s.taint || b.Page.Checksum() == b.Sum
+	return !s.taint || b.intact()
 }

@@ -412,13 +412,14 @@ func (n *Node) addRecords(env wire.Env, s *Segment, recs []redo.Record) int {
 		if len(n.truncs) > 0 && n.truncated(r.LSN, r.Stream) {
 			continue
 		}
-		sr := StoredRecord{Rec: *r, Sum: recordSum(r), Claimed: n.votedFor(s, r)}
+		sr := StoredRecord{Rec: *r, Claimed: n.votedFor(s, r), lazy: true}
 		if s.add(sr) {
 			sc = append(sc, sr)
 			continue
 		}
 		// Already held: if the stored copy is damaged, this one repairs it.
-		if j, ok := s.find(r.LSN); ok && s.log[j].Sum == sr.Sum && recordSum(&s.log[j].Rec) != sr.Sum {
+		// Only a damaged copy has its checksum taken already.
+		if j, ok := s.find(r.LSN); ok && !s.log[j].intact() && s.log[j].Sum == recordSum(r) {
 			s.log[j] = sr
 			sc = append(sc, sr)
 			s.clearBad(badItem{lsn: r.LSN})
