@@ -403,7 +403,9 @@ func (in *Instance) begin(env wire.Env, r *request) (Outcome, error) {
 
 // newTxn starts the implicit transaction of an autocommit statement.
 func (in *Instance) newTxn(env wire.Env, r *request) *Txn {
-	return &Txn{ID: in.newTxnID(), sess: r.sess, state: txnActive, started: env.Now()}
+	t := &Txn{ID: in.newTxnID(), sess: r.sess, state: txnActive, started: env.Now()}
+	t.changed = t.first[:0]
+	return t
 }
 
 // newTxnID returns a transaction id no transaction of the volume ever had:

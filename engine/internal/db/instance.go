@@ -126,12 +126,16 @@ type Instance struct {
 	// lastDef is the table definition decoded last.
 	lastDef defCache
 	// spareMTR is an MTR kept for reuse once committed.
-	spareMTR   *mtr
-	streamArm  bool
-	keepArmed  bool
-	keepRounds int
-	lastFlush  sim.Time
-	lag        []sim.Time // replica: lag samples, newest last (bounded)
+	spareMTR *mtr
+	// splitKeys and splitVals are maybeSplit's lists of a leaf's rows;
+	// reqScratch is the list of requests a pass over them walks.
+	splitKeys, splitVals [][]byte
+	reqScratch           []*request
+	streamArm            bool
+	keepArmed            bool
+	keepRounds           int
+	lastFlush            sim.Time
+	lag                  []sim.Time // replica: lag samples, newest last (bounded)
 
 	// heads are the replica's PG heads at its VDL (index: PG id - 1), from
 	// the writer's stream; headsKnown once the writer sent the whole table.
@@ -495,11 +499,28 @@ func (in *Instance) finish(env wire.Env, r *request, o Outcome) {
 
 // retry runs again the requests for which pred holds, in arrival order.
 func (in *Instance) retry(env wire.Env, pred func(r *request) bool) {
-	for _, r := range slices.Clone(in.reqs) {
+	reqs := in.takeReqs()
+	for _, r := range reqs {
 		if r.state != reqFinished && pred(r) {
 			in.try(env, r)
 		}
 	}
+	in.putReqs(reqs)
+}
+
+// takeReqs returns a copy of the requests in progress, to walk while
+// running them changes the list. The copy is made in an array the
+// instance keeps (a walk within a walk gets a new one); putReqs gives it
+// back.
+func (in *Instance) takeReqs() []*request {
+	reqs := append(in.reqScratch[:0], in.reqs...)
+	in.reqScratch = nil
+	return reqs
+}
+
+func (in *Instance) putReqs(reqs []*request) {
+	clear(reqs)
+	in.reqScratch = reqs[:0]
 }
 
 // deadline fails a request that has not finished in the statement timeout.
@@ -540,8 +561,10 @@ func (in *Instance) deadline(env wire.Env, id uint64) {
 // limit or by those locks run again.
 func (in *Instance) durableAdvanced(env wire.Env) {
 	vdl := in.Vol.VDL()
-	var ended []uint64
-	for _, r := range slices.Clone(in.reqs) {
+	var endedBuf [4]uint64
+	ended := endedBuf[:0]
+	reqs := in.takeReqs()
+	for _, r := range reqs {
 		if r.state == reqDurable && r.txn.commitLSN <= vdl {
 			ended = append(ended, r.txn.ID)
 			in.endTxn(r.txn)
@@ -549,6 +572,7 @@ func (in *Instance) durableAdvanced(env wire.Env) {
 			in.finish(env, r, Outcome{Text: r.text, CommitLSN: r.txn.commitLSN})
 		}
 	}
+	in.putReqs(reqs)
 	// Commits whose client went away complete too.
 	for _, id := range in.sortedTxnIDs() {
 		t := in.txns[id]

@@ -65,6 +65,9 @@ type Txn struct {
 	// rawDone: the transaction has waited once for a cluster-wide
 	// consistent point (REGIONAL_RAW is paid once per transaction).
 	rawDone bool
+	// first is room for changed's first row: an autocommit statement
+	// mostly changes one, and then needs no array of its own.
+	first [1]txnRow
 }
 
 type txnRow struct {

@@ -478,9 +478,14 @@ func (in *Instance) maybeSplit(m *mtr, def *tableDef, leaf redo.PageID, key []by
 	if n <= in.cfg.RowsPerPage {
 		return
 	}
-	// The rows as they will be after the put.
-	keys := make([][]byte, 0, n)
-	vals := make([][]byte, 0, n)
+	// The rows as they will be after the put, listed in arrays the
+	// instance keeps for this: the MTR takes the rows, not the lists.
+	keys, vals := in.splitKeys[:0], in.splitVals[:0]
+	defer func() {
+		clear(keys)
+		clear(vals)
+		in.splitKeys, in.splitVals = keys[:0], vals[:0]
+	}()
 	put := m.ops[len(m.ops)-1]
 	added := false
 	for _, row := range p.Rows {

@@ -363,12 +363,41 @@ func (v *Volume) allocate(env wire.Env, mtr []redo.Record) {
 		}
 		p.recent = append(p.recent, r.LSN)
 		if p.pending == nil {
-			// Room for the rest of this MTR, most often all on this PG.
-			p.pending = &redo.Batch{PG: p.ID, Records: make([]redo.Record, 0, len(mtr)-i)}
+			p.pending = newBatch(p.ID, len(mtr)-i)
 			env.After(v.cfg.BoxcarDelay, wire.Msg{Kind: wire.Timer, From: v.self, To: v.self, PG: p.ID, N: AlarmFlush})
 		}
 		p.pending.Add(*r)
 	}
+}
+
+// A batch is allocated together with room for its first records, sized
+// to the MTR that opens it: a boxcar most often carries one MTR of a
+// record or two, and then costs one allocation rather than two.
+type (
+	batch2 struct {
+		b    redo.Batch
+		room [2]redo.Record
+	}
+	batch4 struct {
+		b    redo.Batch
+		room [4]redo.Record
+	}
+)
+
+// newBatch returns an empty batch of PG pg with room for at least n
+// records: the rest of an MTR, most often all on this PG.
+func newBatch(pg redo.PGID, n int) *redo.Batch {
+	switch {
+	case n <= 2:
+		x := &batch2{b: redo.Batch{PG: pg}}
+		x.b.Records = x.room[:0]
+		return &x.b
+	case n <= 4:
+		x := &batch4{b: redo.Batch{PG: pg}}
+		x.b.Records = x.room[:0]
+		return &x.b
+	}
+	return &redo.Batch{PG: pg, Records: make([]redo.Record, 0, n)}
 }
 
 func (v *Volume) activate(id redo.PGID) {
