@@ -254,6 +254,10 @@ func (s *MemStore) Write(c *Change) {
 	case ChangeRecords:
 		m := s.seg(c.Seg, true)
 		m.recs = s.pool.room(m.recs, len(c.Records))
+		if above(m.recs, c.Records) {
+			m.recs = append(m.recs, c.Records...) // the common case, in one copy
+			break
+		}
 		for _, r := range c.Records {
 			m.recs = putRecord(m.recs, r)
 		}
@@ -448,6 +452,22 @@ func putRecord(recs []StoredRecord, r StoredRecord) []StoredRecord {
 		return recs
 	}
 	return slices.Insert(recs, i, r)
+}
+
+// above reports whether recs are in LSN order and above every record of
+// list: whether putting them one by one would append them.
+func above(list, recs []StoredRecord) bool {
+	last := redo.NoLSN
+	if k := len(list); k > 0 {
+		last = list[k-1].Rec.LSN
+	}
+	for i := range recs {
+		if recs[i].Rec.LSN <= last {
+			return false
+		}
+		last = recs[i].Rec.LSN
+	}
+	return true
 }
 
 // dropRecords removes the records with LSN in [from, to].

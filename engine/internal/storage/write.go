@@ -406,20 +406,36 @@ func (n *Node) persistWrite(env wire.Env, p *pending) {
 // good copy of a record whose stored copy is damaged replaces it.
 func (n *Node) addRecords(env wire.Env, s *Segment, recs []redo.Record) int {
 	s.log = n.logs.room(s.log, len(recs))
+	// The records written to the store, in the order they were added.
+	// Usually each lands at the end of the log, so they are the log's
+	// tail from n0 and the store is handed that; sc lists them only once
+	// one does not.
+	n0 := len(s.log)
+	tail := true
 	sc := n.scratch[:0]
 	for i := range recs {
 		r := &recs[i]
 		if len(n.truncs) > 0 && n.truncated(r.LSN, r.Stream) {
 			continue
 		}
+		if k := len(s.log); tail && k > 0 && s.log[k-1].Rec.LSN >= r.LSN {
+			sc = append(sc, s.log[n0:]...)
+			tail = false
+		}
 		sr := StoredRecord{Rec: *r, Claimed: n.votedFor(s, r), lazy: true}
 		if s.add(sr) {
-			sc = append(sc, sr)
+			if !tail {
+				sc = append(sc, sr)
+			}
 			continue
 		}
 		// Already held: if the stored copy is damaged, this one repairs it.
 		// Only a damaged copy has its checksum taken already.
 		if j, ok := s.find(r.LSN); ok && !s.log[j].intact() && s.log[j].Sum == recordSum(r) {
+			if tail {
+				sc = append(sc, s.log[n0:]...)
+				tail = false
+			}
 			s.log[j] = sr
 			sc = append(sc, sr)
 			s.clearBad(badItem{lsn: r.LSN})
@@ -427,12 +443,17 @@ func (n *Node) addRecords(env wire.Env, s *Segment, recs []redo.Record) int {
 			n.note(env, "repair", s.PG, "s%d record %d repaired by a fresh copy", s.ID, r.LSN)
 		}
 	}
-	added := len(sc)
+	written := sc
+	if tail {
+		written = s.log[n0:]
+	}
+	added := len(written)
 	if added > 0 {
-		n.chg.Kind, n.chg.Seg, n.chg.Records = ChangeRecords, s.ID, sc
+		n.chg.Kind, n.chg.Seg, n.chg.Records = ChangeRecords, s.ID, written
 		n.store.Write(&n.chg)
 		n.chg.Records = nil
 	}
+	clear(sc)
 	n.scratch = sc[:0]
 	return added
 }
