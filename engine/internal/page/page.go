@@ -138,6 +138,12 @@ func (p *Page) Put(key, value []byte) {
 		// slice one, two, four rows at a time.
 		p.Rows = make([]Row, 0, firstRows)
 	}
+	if i == len(p.Rows) {
+		// Above every key, as rows usually come: a plain append stores
+		// the row in place, where Insert would copy it in from a slice.
+		p.Rows = append(p.Rows, Row{Key: key, Value: value})
+		return
+	}
 	p.Rows = slices.Insert(p.Rows, i, Row{Key: key, Value: value})
 }
 

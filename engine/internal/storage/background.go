@@ -45,7 +45,7 @@ scan:
 			break
 		}
 		if id := sr.Rec.Page; id != 0 {
-			k, ok := slices.BinarySearchFunc(touched, id, func(p StoredPage, id redo.PageID) int { return cmpU64(uint64(p.Page.ID), uint64(id)) })
+			k, ok := findPage(touched, id)
 			if !ok {
 				var p *page.Page
 				if j, ok := s.findBase(id); ok {

@@ -192,7 +192,7 @@ func (s *Segment) setPeers(all []wire.Peer) {
 
 // Segment returns the node's segment of pg with the lowest ID, or nil.
 func (n *Node) Segment(pg redo.PGID) *Segment {
-	i, _ := slices.BinarySearchFunc(n.segs, pg, func(s *Segment, pg redo.PGID) int { return cmpU32(uint32(s.PG), uint32(pg)) })
+	i := n.firstSeg(pg)
 	if i < len(n.segs) && n.segs[i].PG == pg {
 		return n.segs[i]
 	}
@@ -202,13 +202,28 @@ func (n *Node) Segment(pg redo.PGID) *Segment {
 // SegmentByID returns the node's segment id of pg, or nil. A node may hold
 // two segments of one PG while one replaces another.
 func (n *Node) SegmentByID(pg redo.PGID, id uint32) *Segment {
-	i, _ := slices.BinarySearchFunc(n.segs, pg, func(s *Segment, pg redo.PGID) int { return cmpU32(uint32(s.PG), uint32(pg)) })
-	for ; i < len(n.segs) && n.segs[i].PG == pg; i++ {
+	for i := n.firstSeg(pg); i < len(n.segs) && n.segs[i].PG == pg; i++ {
 		if n.segs[i].ID == id {
 			return n.segs[i]
 		}
 	}
 	return nil
+}
+
+// firstSeg returns the index of the node's first segment of pg or above.
+// Every message to the node looks its segment up, so the search is
+// written out rather than given a comparison function.
+func (n *Node) firstSeg(pg redo.PGID) int {
+	lo, hi := 0, len(n.segs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if n.segs[m].PG < pg {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // lookup finds the segment a message addresses: by ID, or by PG when the

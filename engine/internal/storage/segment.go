@@ -276,7 +276,7 @@ func (s *Segment) Describe() string {
 func (s *Segment) find(l redo.LSN) (int, bool) { return findStored(s.log, l) }
 
 func (s *Segment) findBase(id redo.PageID) (int, bool) {
-	return slices.BinarySearchFunc(s.bases, id, func(p StoredPage, id redo.PageID) int { return cmpU64(uint64(p.Page.ID), uint64(id)) })
+	return findPage(s.bases, id)
 }
 
 // floor reports the lowest LSN the segment may still take a record above:

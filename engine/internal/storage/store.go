@@ -272,7 +272,7 @@ func (s *MemStore) Write(c *Change) {
 	case ChangePages:
 		m := s.seg(c.Seg, true)
 		for _, p := range c.Pages {
-			i, ok := slices.BinarySearchFunc(m.pages, p.Page.ID, func(q StoredPage, id redo.PageID) int { return cmpU64(uint64(q.Page.ID), uint64(id)) })
+			i, ok := findPage(m.pages, p.Page.ID)
 			if ok {
 				m.pages[i] = p
 			} else {
@@ -510,6 +510,26 @@ func findStored(recs []StoredRecord, l redo.LSN) (int, bool) {
 		}
 	}
 	return lo, recs[lo].Rec.LSN == l
+}
+
+// findPage returns the index of the first page of pages (in ID order) at
+// or above id, and whether it is id. A page above every other, as new
+// pages come, is answered without searching.
+func findPage(pages []StoredPage, id redo.PageID) (int, bool) {
+	n := len(pages)
+	if n == 0 || pages[n-1].Page.ID < id {
+		return n, false
+	}
+	lo, hi := 0, n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if pages[m].Page.ID < id {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, pages[lo].Page.ID == id
 }
 
 // findRecord is findStored over a batch's records.
