@@ -57,10 +57,6 @@ type Cluster struct {
 	noteSeq  uint64 // how many notes were ever made
 	stats    Stats
 	traceSum uint64
-	// cur is the message being handled. Handlers take it by pointer
-	// through an interface call, so a local would escape to the heap on
-	// every event; a field of the long-lived Cluster does not.
-	cur wire.Msg
 	// followers is the buffer Followers returns.
 	followers []sim.NodeID
 }
@@ -510,20 +506,18 @@ func (c *Cluster) NextEvent() sim.Time { return c.q.Next() }
 
 // Step processes the next event, if any, and reports whether there was one.
 func (c *Cluster) Step() bool {
-	var at sim.Time
-	var ok bool
-	at, c.cur, ok = c.q.Pop()
+	// The handler gets the message where it lies in the queue, not a copy.
+	at, m, ok := c.q.Take()
 	if !ok {
 		return false
 	}
-	m := &c.cur
 	c.now = at
 	c.stats.Events++
 	if !c.net.Up(m.To) || m.Stamp != c.inc[m.To] {
 		if m.Kind != wire.Timer {
 			c.stats.Dropped++
 		}
-		m.Batch, m.Body = nil, nil
+		c.q.Release()
 		return true
 	}
 	if m.Kind != wire.Timer {
@@ -532,7 +526,7 @@ func (c *Cluster) Step() bool {
 	c.trace(at, m)
 	c.handlers[m.To].Handle(c, m)
 	// Keep no batch or body alive past its delivery.
-	c.cur.Batch, c.cur.Body = nil, nil
+	c.q.Release()
 	return true
 }
 

@@ -12,6 +12,9 @@ type Queue[E any] struct {
 	slab []E
 	free []int32
 	seq  uint64
+	// held is one more than the slot of the event Take handed out, 0 when
+	// none is out: that slot stays in use until Release.
+	held int32
 }
 
 type entry struct {
@@ -55,21 +58,85 @@ func (q *Queue[E]) Next() Time {
 // false when the queue is empty.
 func (q *Queue[E]) Pop() (Time, E, bool) {
 	var zero E
-	n := len(q.heap)
-	if n == 0 {
+	if len(q.heap) == 0 {
 		return 0, zero, false
 	}
-	top := q.heap[0]
-	last := n - 1
-	q.heap[0] = q.heap[last]
-	q.heap = q.heap[:last]
-	if last > 0 {
-		q.down(0)
-	}
+	top := q.removeTop()
 	e := q.slab[top.slot]
 	q.slab[top.slot] = zero // let the collector have what e points to
 	q.free = append(q.free, top.slot)
 	return top.at, e, true
+}
+
+// Take removes the earliest event and returns it where it lies, with its
+// time, so a large event is not copied out. The event stays valid, and its
+// slot out of use, until Release; the queue may be pushed to meanwhile,
+// which never moves it under the caller (a grown slab leaves the old copy
+// alone). It returns false when the queue is empty.
+func (q *Queue[E]) Take() (Time, *E, bool) {
+	if q.held != 0 {
+		q.Release()
+	}
+	if len(q.heap) == 0 {
+		return 0, nil, false
+	}
+	top := q.removeTop()
+	q.held = top.slot + 1
+	return top.at, &q.slab[top.slot], true
+}
+
+// Release hands back the slot of the event Take returned; the caller must
+// not use that event afterwards.
+func (q *Queue[E]) Release() {
+	if q.held == 0 {
+		return
+	}
+	slot := q.held - 1
+	q.held = 0
+	var zero E
+	q.slab[slot] = zero // let the collector have what the event points to
+	q.free = append(q.free, slot)
+}
+
+// removeTop takes the earliest entry off the heap. The hole it leaves goes
+// down to a leaf along the smaller children, and the last entry then comes
+// up from there to its place. With keys all distinct (the sequence makes
+// them so) that is the very place the textbook sift-down from the root
+// finds, so the heap's layout is the same, but it takes about half the
+// comparisons: the last entry is among the latest and belongs near the
+// bottom anyway.
+func (q *Queue[E]) removeTop() entry {
+	h := q.heap
+	top := h[0]
+	n := len(h) - 1
+	e := h[n]
+	h = h[:n]
+	q.heap = h
+	if n == 0 {
+		return top
+	}
+	i := 0
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if r := c + 1; r < n && h[r].less(h[c]) {
+			c = r
+		}
+		h[i] = h[c]
+		i = c
+	}
+	for i > 0 {
+		p := (i - 1) / 2
+		if !e.less(h[p]) {
+			break
+		}
+		h[i] = h[p]
+		i = p
+	}
+	h[i] = e
+	return top
 }
 
 // Each calls f for every pending event, in no particular order, until f

@@ -162,3 +162,85 @@ func TestNetworkBandwidthQueuesTransfers(t *testing.T) {
 		t.Fatalf("arrivals = %v, %v; want 2ms, 3ms", a1, a2)
 	}
 }
+
+// The pending events are listed in heap order, so the heap's layout is
+// visible: removing the top must leave the entries exactly where the
+// textbook sift-down from the root would.
+func TestQueueLayoutMatchesTextbookSiftDown(t *testing.T) {
+	r := NewRand(11)
+	var q Queue[int]
+	var ref []entry
+	var seq uint64
+	siftDown := func(h []entry, i int) {
+		n := len(h)
+		for {
+			c := 2*i + 1
+			if c >= n {
+				return
+			}
+			if c+1 < n && h[c+1].less(h[c]) {
+				c++
+			}
+			if !h[c].less(h[i]) {
+				return
+			}
+			h[i], h[c] = h[c], h[i]
+			i = c
+		}
+	}
+	for i := range 20000 {
+		if r.IntN(5) < 3 || len(ref) == 0 {
+			at := Time(r.IntN(50)) // many ties in time
+			q.Push(at, i)
+			seq++
+			ref = append(ref, entry{at: at, seq: seq})
+			for j := len(ref) - 1; j > 0; {
+				p := (j - 1) / 2
+				if !ref[j].less(ref[p]) {
+					break
+				}
+				ref[j], ref[p] = ref[p], ref[j]
+				j = p
+			}
+		} else {
+			if r.IntN(2) == 0 {
+				q.Pop()
+			} else {
+				q.Take()
+			}
+			n := len(ref) - 1
+			ref[0] = ref[n]
+			ref = ref[:n]
+			siftDown(ref, 0)
+		}
+		if len(q.heap) != len(ref) {
+			t.Fatalf("step %d: %d entries, want %d", i, len(q.heap), len(ref))
+		}
+		for j := range ref {
+			if q.heap[j].at != ref[j].at || q.heap[j].seq != ref[j].seq {
+				t.Fatalf("step %d: entry %d is (%d, %d), want (%d, %d)", i, j, q.heap[j].at, q.heap[j].seq, ref[j].at, ref[j].seq)
+			}
+		}
+	}
+}
+
+func TestQueueTakeKeepsTheEventUntilRelease(t *testing.T) {
+	var q Queue[int]
+	q.Push(1, 10)
+	q.Push(2, 20)
+	_, e, ok := q.Take()
+	if !ok || *e != 10 {
+		t.Fatalf("Take = %v, %v", *e, ok)
+	}
+	for i := range 100 { // grows the slab under the taken event
+		q.Push(Time(3+i), 30+i)
+	}
+	if *e != 10 {
+		t.Fatalf("the taken event changed to %d", *e)
+	}
+	q.Release()
+	at, v, _ := q.Pop()
+	if at != 2 || v != 20 {
+		t.Fatalf("next = %v at %v, want 20 at 2", v, at)
+	}
+}
