@@ -138,14 +138,30 @@ func (p *Page) Put(key, value []byte) {
 		// slice one, two, four rows at a time.
 		p.Rows = make([]Row, 0, firstRows)
 	}
-	if i == len(p.Rows) {
+	n := len(p.Rows)
+	if i == n {
 		// Above every key, as rows usually come: a plain append stores
 		// the row in place, where Insert would copy it in from a slice.
 		p.Rows = append(p.Rows, Row{Key: key, Value: value})
 		return
 	}
+	if n-i <= shiftRows {
+		// Near the end (leaves are small, and a leaf's rows come in key
+		// order): the rows above move up one by one, cheaper than the
+		// bulk copy of Insert.
+		p.Rows = append(p.Rows, p.Rows[n-1])
+		for j := n - 1; j > i; j-- {
+			p.Rows[j] = p.Rows[j-1]
+		}
+		p.Rows[i] = Row{Key: key, Value: value}
+		return
+	}
 	p.Rows = slices.Insert(p.Rows, i, Row{Key: key, Value: value})
 }
+
+// shiftRows is how many rows Put moves one at a time rather than with a
+// bulk copy.
+const shiftRows = 8
 
 // firstRows is the room a page's row slice starts with.
 const firstRows = 8
