@@ -68,12 +68,19 @@ func (con *console) busy(now Time) bool {
 
 // pump starts queued items on every console that is free.
 func (l *Lab) pump() {
+	if l.queued > 0 {
+		l.startQueued()
+	}
+}
+
+func (l *Lab) startQueued() {
 	for progress := true; progress; {
 		progress = false
 		for _, con := range l.consoles {
 			for con.running == nil && con.wakeAt <= l.c.Now() && len(con.queue) > 0 {
 				it := con.queue[0]
 				con.queue = con.queue[1:]
+				l.queued--
 				l.start(con, it)
 				progress = true
 			}

@@ -99,6 +99,10 @@ type Lab struct {
 	// parser parses the statements the consoles run, reusing its
 	// scratch space from one to the next.
 	parser sql.StatementParser
+	// queued counts the items waiting in every console's queue: with
+	// none, pump has nothing to start, and the run loop asks it at every
+	// event.
+	queued int
 }
 
 // Entry is one input of the command log: the console and text submitted,
@@ -166,6 +170,7 @@ func (l *Lab) Submit(name, src string) error {
 	} else {
 		con.queue = append(con.queue, keep...)
 	}
+	l.queued += len(keep)
 	l.pump()
 	return nil
 }
@@ -210,7 +215,13 @@ func (l *Lab) Busy(name string) bool {
 // if it comes first, and reports whether anything happened.
 func (l *Lab) Step() bool {
 	l.pump()
-	ev, wake := l.c.NextEvent(), l.nextWake()
+	return l.step(l.c.NextEvent(), l.nextWake())
+}
+
+// step is Step once the consoles are pumped, given the time of the next
+// event and of the next wake-up. The loops below end every step with a
+// pump, so they go straight here.
+func (l *Lab) step(ev, wake Time) bool {
 	switch {
 	case ev == sim.Never && wake == sim.Never:
 		return false
@@ -228,11 +239,11 @@ func (l *Lab) Step() bool {
 func (l *Lab) RunUntil(t Time) {
 	l.pump()
 	for {
-		next := min(l.c.NextEvent(), l.nextWake())
-		if next > t {
+		ev, wake := l.c.NextEvent(), l.nextWake()
+		if min(ev, wake) > t {
 			break
 		}
-		l.Step()
+		l.step(ev, wake)
 	}
 	l.c.RunUntil(t)
 	l.pump()
@@ -249,7 +260,7 @@ var ErrStuck = errors.New("engine: a console is waiting but nothing is left to h
 func (l *Lab) RunUntilIdle() error {
 	l.pump()
 	for !l.Idle() {
-		if !l.Step() {
+		if !l.step(l.c.NextEvent(), l.nextWake()) {
 			return ErrStuck
 		}
 	}
