@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -242,5 +243,28 @@ func TestQueueTakeKeepsTheEventUntilRelease(t *testing.T) {
 	at, v, _ := q.Pop()
 	if at != 2 || v != 20 {
 		t.Fatalf("next = %v at %v, want 20 at 2", v, at)
+	}
+}
+
+// Rand draws floats from its source directly; the stream must stay the
+// one math/rand/v2 gives.
+func TestRandMatchesMathRand(t *testing.T) {
+	r := NewRand(42)
+	ref := rand.New(rand.NewPCG(42, 42^0x9e3779b97f4a7c15))
+	for i := range 1000 {
+		switch i % 3 {
+		case 0:
+			if a, b := r.Float64(), ref.Float64(); a != b {
+				t.Fatalf("draw %d: Float64 %v, want %v", i, a, b)
+			}
+		case 1:
+			if a, b := r.Uint64(), ref.Uint64(); a != b {
+				t.Fatalf("draw %d: Uint64 %v, want %v", i, a, b)
+			}
+		default:
+			if a, b := r.IntN(1000), ref.IntN(1000); a != b {
+				t.Fatalf("draw %d: IntN %v, want %v", i, a, b)
+			}
+		}
 	}
 }
