@@ -58,7 +58,7 @@ scan:
 				} else {
 					p = page.New(id)
 				}
-				touched = slices.Insert(touched, k, StoredPage{Page: p})
+				touched = insertPage(touched, k, StoredPage{Page: p})
 			}
 			if err := touched[k].Page.Apply(&sr.Rec); err != nil {
 				panic("storage: " + n.Name + " s" + strconv.FormatUint(uint64(s.ID), 10) + ": coalescing below SCL " +
@@ -78,7 +78,7 @@ scan:
 		if j, ok := s.findBase(p.Page.ID); ok {
 			s.bases[j] = *p
 		} else {
-			s.bases = slices.Insert(s.bases, j, *p)
+			s.bases = insertPage(s.bases, j, *p)
 		}
 	}
 	if len(touched) > 0 {

@@ -276,7 +276,7 @@ func (s *MemStore) Write(c *Change) {
 			if ok {
 				m.pages[i] = p
 			} else {
-				m.pages = slices.Insert(m.pages, i, p)
+				m.pages = insertPage(m.pages, i, p)
 			}
 		}
 	case ChangeReset:
@@ -530,6 +530,16 @@ func findPage(pages []StoredPage, id redo.PageID) (int, bool) {
 		}
 	}
 	return lo, pages[lo].Page.ID == id
+}
+
+// insertPage inserts p into pages at index i. A new page is usually the
+// highest yet: then it is appended in place, which slices.Insert does by
+// copying from a one-element slice.
+func insertPage(pages []StoredPage, i int, p StoredPage) []StoredPage {
+	if i == len(pages) {
+		return append(pages, p)
+	}
+	return slices.Insert(pages, i, p)
 }
 
 // findRecord is findStored over a batch's records.
