@@ -119,10 +119,14 @@ type Instance struct {
 	followers []followerRP
 
 	// replica state
-	vdl        redo.LSN      // the VDL the instance reads at (replica: as streamed)
-	pending    []redo.Record // streamed records above the applied VDL
-	streamBuf  []redo.Record // writer: records waiting to be streamed
-	streamHint int           // how many records the last flush carried
+	vdl       redo.LSN      // the VDL the instance reads at (replica: as streamed)
+	pending   []redo.Record // streamed records above the applied VDL
+	streamBuf []redo.Record // writer: records waiting to be streamed
+	// streamHint is how many records the larger of the last two flushes
+	// carried, streamLast how many the last one did: inserts that fill a
+	// page alternate with inserts that split one, and a buffer sized to
+	// the last flush alone would grow every other time.
+	streamHint, streamLast int
 	// lastDef is the table definition decoded last.
 	lastDef defCache
 	// spareMTR is an MTR kept for reuse once committed.

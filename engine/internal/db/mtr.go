@@ -134,7 +134,7 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 	}
 	if in.streamBuf == nil {
 		// The buffer goes out with each flush; a new one starts with
-		// room for as many records as the last flush carried.
+		// room for as many records as recent flushes carried.
 		in.streamBuf = make([]redo.Record, 0, max(len(recs), in.streamHint))
 	}
 	in.streamBuf = append(in.streamBuf, recs...)
@@ -183,7 +183,8 @@ func (in *Instance) flushStream(env wire.Env) {
 	var b *redo.Batch
 	if len(in.streamBuf) > 0 {
 		b = &redo.Batch{Records: in.streamBuf}
-		in.streamHint = len(in.streamBuf)
+		in.streamHint = max(len(in.streamBuf), in.streamLast)
+		in.streamLast = len(in.streamBuf)
 		in.streamBuf = nil
 	}
 	var recs []redo.Record
