@@ -199,14 +199,14 @@ type SegmentImage struct {
 // MemStore is a Store in memory: the model's disk. The zero MemStore is
 // empty and ready to use.
 type MemStore struct {
-	node NodeMeta
-	segs []memSeg // by ID
-	pool recordPool
+	node   NodeMeta
+	segs   []memSeg // by ID
+	chunks chunkPool
 }
 
 type memSeg struct {
 	meta  SegmentMeta
-	recs  []StoredRecord
+	recs  recList
 	pages []StoredPage
 }
 
@@ -253,21 +253,10 @@ func (s *MemStore) Write(c *Change) {
 		m.meta.ID = c.Seg
 	case ChangeRecords:
 		m := s.seg(c.Seg, true)
-		m.recs = s.pool.room(m.recs, len(c.Records))
-		if above(m.recs, c.Records) {
-			m.recs = append(m.recs, c.Records...) // the common case, in one copy
-			break
-		}
-		for _, r := range c.Records {
-			m.recs = putRecord(m.recs, r)
-		}
+		m.recs.put(&s.chunks, c.Records)
 	case ChangeDrop:
 		if m := s.seg(c.Seg, false); m != nil {
-			m.recs = dropRecords(m.recs, c.From, c.To, c.OnlyStream, c.Stream)
-			if len(m.recs) == 0 {
-				s.pool.put(m.recs)
-				m.recs = nil
-			}
+			m.recs.drop(&s.chunks, c.From, c.To, c.OnlyStream, c.Stream)
 		}
 	case ChangePages:
 		m := s.seg(c.Seg, true)
@@ -281,7 +270,7 @@ func (s *MemStore) Write(c *Change) {
 		}
 	case ChangeReset:
 		if m := s.seg(c.Seg, false); m != nil {
-			m.recs = m.recs[:0]
+			m.recs.reset(&s.chunks)
 			m.pages = m.pages[:0]
 		}
 	default:
@@ -292,26 +281,35 @@ func (s *MemStore) Write(c *Change) {
 // Load implements Store.
 func (s *MemStore) Load() Image {
 	img := Image{Node: cloneNodeMeta(s.node)}
-	for _, m := range s.segs {
-		takeSums(m.recs, m.pages)
+	for i := range s.segs {
+		m := &s.segs[i]
+		m.takeSums()
 		img.Segments = append(img.Segments, SegmentImage{
 			Meta:    cloneSegmentMeta(m.meta),
-			Records: slices.Clone(m.recs),
+			Records: m.recs.flat(),
 			Pages:   slices.Clone(m.pages),
 		})
 	}
 	return img
 }
 
+// takeSums fills in the checksums the segment's records and pages were
+// stored without.
+func (m *memSeg) takeSums() {
+	m.recs.each(func(recs []StoredRecord) { takeSums(recs, nil) })
+	takeSums(nil, m.pages)
+}
+
 // Changes returns the changes that rebuild the store's state from empty:
 // a compacted journal, for a browser to write as a checkpoint.
 func (s *MemStore) Changes() []Change {
 	out := []Change{{Kind: ChangeNode, Node: cloneNodeMeta(s.node)}}
-	for _, m := range s.segs {
-		takeSums(m.recs, m.pages)
+	for i := range s.segs {
+		m := &s.segs[i]
+		m.takeSums()
 		out = append(out, Change{Kind: ChangeSegment, Seg: m.meta.ID, Meta: cloneSegmentMeta(m.meta)})
-		if len(m.recs) > 0 {
-			out = append(out, Change{Kind: ChangeRecords, Seg: m.meta.ID, Records: slices.Clone(m.recs)})
+		if m.recs.len() > 0 {
+			out = append(out, Change{Kind: ChangeRecords, Seg: m.meta.ID, Records: m.recs.flat()})
 		}
 		if len(m.pages) > 0 {
 			out = append(out, Change{Kind: ChangePages, Seg: m.meta.ID, Pages: slices.Clone(m.pages)})
@@ -381,9 +379,9 @@ func cloneSegmentMeta(m SegmentMeta) SegmentMeta {
 	return m
 }
 
-// recordPool keeps the arrays of record lists that emptied — a segment's
-// hot log or stored log once garbage collection dropped everything in it —
-// for the next list that outgrows its own. A node's protection groups fill
+// recordPool keeps the arrays of hot logs that emptied — once garbage
+// collection dropped everything in them — for the next log that outgrows
+// its own (the store's copy of a log is in chunks, see recList). A node's protection groups fill
 // and go idle one after the other as the volume grows, so without it every
 // new segment's log grows from nothing again, copying itself at each step.
 // Only memory is reused: what the lists hold is the same either way.
