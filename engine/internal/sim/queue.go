@@ -27,6 +27,18 @@ func (a entry) less(b entry) bool {
 	return a.at < b.at || a.at == b.at && a.seq < b.seq
 }
 
+// lessBit is less as 0 or 1, computed without branches.
+func (a entry) lessBit(b entry) int {
+	return bit(a.at < b.at) | bit(a.at == b.at)&bit(a.seq < b.seq)
+}
+
+func bit(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // Len reports the number of pending events.
 func (q *Queue[E]) Len() int { return len(q.heap) }
 
@@ -121,8 +133,10 @@ func (q *Queue[E]) removeTop() entry {
 		if c >= n {
 			break
 		}
-		if r := c + 1; r < n && h[r].less(h[c]) {
-			c = r
+		if c+1 < n {
+			// The smaller child, chosen without a branch: which one it
+			// is is a coin toss the processor cannot learn.
+			c += h[c+1].lessBit(h[c])
 		}
 		h[i] = h[c]
 		i = c

@@ -168,36 +168,25 @@ func TestNetworkBandwidthQueuesTransfers(t *testing.T) {
 // visible: removing the top must leave the entries exactly where the
 // textbook sift-down from the root would.
 func TestQueueLayoutMatchesTextbookSiftDown(t *testing.T) {
+	type refEntry struct {
+		at  Time
+		seq uint64
+		id  int
+	}
+	less := func(a, b refEntry) bool { return a.at < b.at || a.at == b.at && a.seq < b.seq }
 	r := NewRand(11)
 	var q Queue[int]
-	var ref []entry
+	var ref []refEntry
 	var seq uint64
-	siftDown := func(h []entry, i int) {
-		n := len(h)
-		for {
-			c := 2*i + 1
-			if c >= n {
-				return
-			}
-			if c+1 < n && h[c+1].less(h[c]) {
-				c++
-			}
-			if !h[c].less(h[i]) {
-				return
-			}
-			h[i], h[c] = h[c], h[i]
-			i = c
-		}
-	}
 	for i := range 20000 {
 		if r.IntN(5) < 3 || len(ref) == 0 {
 			at := Time(r.IntN(50)) // many ties in time
 			q.Push(at, i)
 			seq++
-			ref = append(ref, entry{at: at, seq: seq})
+			ref = append(ref, refEntry{at: at, seq: seq, id: i})
 			for j := len(ref) - 1; j > 0; {
 				p := (j - 1) / 2
-				if !ref[j].less(ref[p]) {
+				if !less(ref[j], ref[p]) {
 					break
 				}
 				ref[j], ref[p] = ref[p], ref[j]
@@ -212,14 +201,28 @@ func TestQueueLayoutMatchesTextbookSiftDown(t *testing.T) {
 			n := len(ref) - 1
 			ref[0] = ref[n]
 			ref = ref[:n]
-			siftDown(ref, 0)
+			for j := 0; ; {
+				c := 2*j + 1
+				if c >= n {
+					break
+				}
+				if c+1 < n && less(ref[c+1], ref[c]) {
+					c++
+				}
+				if !less(ref[c], ref[j]) {
+					break
+				}
+				ref[j], ref[c] = ref[c], ref[j]
+				j = c
+			}
 		}
 		if len(q.heap) != len(ref) {
 			t.Fatalf("step %d: %d entries, want %d", i, len(q.heap), len(ref))
 		}
 		for j := range ref {
-			if q.heap[j].at != ref[j].at || q.heap[j].seq != ref[j].seq {
-				t.Fatalf("step %d: entry %d is (%d, %d), want (%d, %d)", i, j, q.heap[j].at, q.heap[j].seq, ref[j].at, ref[j].seq)
+			h := q.heap[j]
+			if h.at != ref[j].at || q.slab[h.slot] != ref[j].id {
+				t.Fatalf("step %d: entry %d is %d at %d, want %d at %d", i, j, q.slab[h.slot], h.at, ref[j].id, ref[j].at)
 			}
 		}
 	}
