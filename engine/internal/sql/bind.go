@@ -279,6 +279,9 @@ type InsertPlan struct {
 	Schema *Schema
 	// Targets are the column indexes the values of each row go to, in order.
 	Targets []int
+	// targets is room for Targets in the plan's own allocation: tables
+	// have a few columns.
+	targets [8]int
 }
 
 // BindInsert binds an INSERT against its table's schema: the column list
@@ -288,8 +291,13 @@ type InsertPlan struct {
 // expressions (a column there is ERROR 1054, an aggregate ERROR 1111).
 func BindInsert(ins *Insert, s *Schema) (*InsertPlan, error) {
 	p := &InsertPlan{Stmt: ins, Schema: s}
+	if n := max(len(s.Columns), len(ins.Columns)); n <= len(p.targets) {
+		p.Targets = p.targets[:0:n]
+	}
 	if ins.Columns == nil {
-		p.Targets = make([]int, 0, len(s.Columns))
+		if p.Targets == nil {
+			p.Targets = make([]int, 0, len(s.Columns))
+		}
 		for i := range s.Columns {
 			p.Targets = append(p.Targets, i)
 		}

@@ -24,6 +24,9 @@ func ParseStatement(src string, line, col int) (Stmt, error) {
 // zero value is ready to use; it is not for use by two callers at once.
 type StatementParser struct {
 	toks []token
+	// chunks are what is left of the parser's chunks for literals and
+	// expression lists, for the next statement to carve from.
+	chunks chunks
 }
 
 // maxKeptTokens bounds the token array a StatementParser keeps: a huge
@@ -43,13 +46,14 @@ func (sp *StatementParser) Parse(src string, line, col int) (Stmt, error) {
 	if lerr != nil {
 		return nil, lerr
 	}
+	p := &parser{toks: toks, chunks: sp.chunks}
 	defer func() {
 		clear(toks)
 		if cap(toks) <= maxKeptTokens {
 			sp.toks = toks[:0]
 		}
+		sp.chunks = p.chunks
 	}()
-	p := &parser{toks: toks}
 	if p.peek().kind == tEOF || p.isOp(";") {
 		return nil, errAt(p.peek().pos, CodeEmptyQuery, "Query was empty")
 	}
@@ -94,6 +98,58 @@ func Parse(src string) ([]Stmt, error) {
 type parser struct {
 	toks []token
 	i    int
+	chunks
+}
+
+// chunks hold room for the tree's literals, expression lists and lists of
+// rows, handed out a piece at a time: a statement has a few of each, and
+// one allocation serves many. A piece is never handed out twice, and a
+// list's capacity ends where its piece does, so appending to it moves it
+// out rather than over its neighbour.
+type chunks struct {
+	lits  []Literal
+	exprs []Expr
+	rows  [][]Expr
+}
+
+// Sizes of the chunks, in pieces; an expression list's piece holds
+// exprPiece expressions.
+const (
+	litChunk  = 16
+	exprPiece = 4
+	exprChunk = 16 * exprPiece
+	rowsChunk = 16
+)
+
+// literal returns a new literal at pos holding v.
+func (c *chunks) literal(pos Pos, v Value) *Literal {
+	if len(c.lits) == 0 {
+		c.lits = make([]Literal, litChunk)
+	}
+	l := &c.lits[0]
+	c.lits = c.lits[1:]
+	*l = Literal{Pos: pos, Value: v}
+	return l
+}
+
+// exprRoom returns an empty list with room for exprPiece expressions.
+func (c *chunks) exprRoom() []Expr {
+	if len(c.exprs) < exprPiece {
+		c.exprs = make([]Expr, exprChunk)
+	}
+	l := c.exprs[:0:exprPiece]
+	c.exprs = c.exprs[exprPiece:]
+	return l
+}
+
+// rowRoom returns an empty list of rows with room for one.
+func (c *chunks) rowRoom() [][]Expr {
+	if len(c.rows) == 0 {
+		c.rows = make([][]Expr, rowsChunk)
+	}
+	l := c.rows[:0:1]
+	c.rows = c.rows[1:]
+	return l
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -529,6 +585,7 @@ func (p *parser) insert() (Stmt, *Error) {
 	if _, err := p.expectKw("values"); err != nil {
 		return nil, err
 	}
+	s.Rows = p.rowRoom()
 	for {
 		if _, err := p.expectOp("("); err != nil {
 			return nil, err
@@ -551,7 +608,7 @@ func (p *parser) insert() (Stmt, *Error) {
 func (p *parser) exprList() ([]Expr, *Error) {
 	// Room for a typical row of values at once, rather than growing
 	// through 1, 2 and 4.
-	out := make([]Expr, 0, 4)
+	out := p.exprRoom()
 	for {
 		e, err := p.expr()
 		if err != nil {
@@ -948,7 +1005,7 @@ func (p *parser) unary() (Expr, *Error) {
 			if err != nil {
 				return nil, err
 			}
-			return &Literal{Pos: t.pos, Value: v}, nil
+			return p.literal(t.pos, v), nil
 		}
 		x, err := p.unary()
 		if err != nil {
@@ -971,10 +1028,10 @@ func (p *parser) primary() (Expr, *Error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Literal{Pos: t.pos, Value: v}, nil
+		return p.literal(t.pos, v), nil
 	case tString:
 		p.next()
-		return &Literal{Pos: t.pos, Value: Text(t.val)}, nil
+		return p.literal(t.pos, Text(t.val)), nil
 	case tOp:
 		if t.val == "(" {
 			p.next()
@@ -993,10 +1050,10 @@ func (p *parser) primary() (Expr, *Error) {
 		switch t.val {
 		case "null":
 			p.next()
-			return &Literal{Pos: t.pos}, nil
+			return p.literal(t.pos, Value{}), nil
 		case "true", "false":
 			p.next()
-			return &Literal{Pos: t.pos, Value: Bool(t.val == "true")}, nil
+			return p.literal(t.pos, Bool(t.val == "true")), nil
 		}
 		if reserved[t.val] {
 			break
