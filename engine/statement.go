@@ -16,7 +16,13 @@ type statement struct {
 	item    script.Item
 	started Time
 	done    bool
+	// l and con are where the outcome goes (Done).
+	l   *Lab
+	con *console
 }
+
+// Done implements db.Waiter.
+func (st *statement) Done(out db.Outcome) { st.complete(st.l, st.con, out) }
 
 func (st *statement) output(con *console) Output {
 	return Output{Console: con.name, Conn: st.conn, Kind: OutSQL, Line: st.item.Line, Col: st.item.Col, Input: st.item.Text, Started: st.started}
@@ -96,7 +102,7 @@ func (con *console) session(name string) *db.Session {
 }
 
 func (l *Lab) startSQL(con *console, it script.Item) {
-	st := &statement{conn: con.conn, item: it, started: l.c.Now()}
+	st := &statement{conn: con.conn, item: it, started: l.c.Now(), l: l, con: con}
 	con.running = st
 	if it.Err != nil {
 		st.fail(l, con, it.Err)
@@ -117,5 +123,5 @@ func (l *Lab) startSQL(con *console, it script.Item) {
 		return
 	}
 	sess := con.session(con.conn)
-	in.Exec(l.c, sess, stmt, func(out db.Outcome) { st.complete(l, con, out) })
+	in.ExecFor(l.c, sess, stmt, st)
 }

@@ -353,6 +353,7 @@ type request struct {
 	sess     *Session
 	stmt     sql.Stmt
 	done     func(Outcome)
+	waiter   Waiter // told the outcome when done is nil
 	started  sim.Time
 	state    reqState
 	need     []redo.PageID // pages the last attempt lacked
@@ -390,8 +391,24 @@ type request struct {
 // Exec runs stmt for sess and calls done once, when it completes or fails.
 // done may run before Exec returns.
 func (in *Instance) Exec(env wire.Env, sess *Session, stmt sql.Stmt, done func(Outcome)) {
+	in.exec(env, sess, stmt, done, nil)
+}
+
+// A Waiter is told the outcome of a statement.
+type Waiter interface {
+	Done(Outcome)
+}
+
+// ExecFor runs stmt for sess as Exec does, and tells w the outcome: a
+// caller with an object of its own for the statement passes it rather
+// than allocating a closure for every statement.
+func (in *Instance) ExecFor(env wire.Env, sess *Session, stmt sql.Stmt, w Waiter) {
+	in.exec(env, sess, stmt, nil, w)
+}
+
+func (in *Instance) exec(env wire.Env, sess *Session, stmt sql.Stmt, done func(Outcome), w Waiter) {
 	in.reqSeq++
-	r := &request{id: in.reqSeq, sess: sess, stmt: stmt, done: done, started: env.Now()}
+	r := &request{id: in.reqSeq, sess: sess, stmt: stmt, done: done, waiter: w, started: env.Now()}
 	in.reqs = append(in.reqs, r)
 	in.stats.Statements++
 	env.After(in.cfg.StatementTimeout, wire.Msg{Kind: wire.Timer, From: in.ID, To: in.ID, N: alarmDeadline, A: redo.LSN(r.id)})
@@ -498,6 +515,8 @@ func (in *Instance) finish(env wire.Env, r *request, o Outcome) {
 	in.cache.evict(in.VDL())
 	if r.done != nil {
 		r.done(o)
+	} else if r.waiter != nil {
+		r.waiter.Done(o)
 	}
 }
 
