@@ -161,14 +161,28 @@ func (n *Node) stage(env wire.Env, s *Segment) {
 // message only, so once the store has acknowledged every batch a segment
 // sent, the last of them is free to fill again.
 func (n *Node) stageBatch(pg redo.PGID, size int) *redo.Batch {
-	if k := len(n.stageFree); k > 0 {
-		b := n.stageFree[k-1]
-		n.stageFree[k-1] = nil
-		n.stageFree = n.stageFree[:k-1]
-		b.Reset(pg)
-		return b
+	k := len(n.stageFree)
+	if k == 0 {
+		return &redo.Batch{PG: pg, Records: make([]redo.Record, 0, size)}
 	}
-	return &redo.Batch{PG: pg, Records: make([]redo.Record, 0, size)}
+	// The largest kept batch, grown at once if it is short (to twice
+	// its size, up to the most a batch holds): batches vary in size, and
+	// the kept ones soon hold the largest.
+	big := 0
+	for i, b := range n.stageFree {
+		if cap(b.Records) > cap(n.stageFree[big].Records) {
+			big = i
+		}
+	}
+	b := n.stageFree[big]
+	n.stageFree[big] = n.stageFree[k-1]
+	n.stageFree[k-1] = nil
+	n.stageFree = n.stageFree[:k-1]
+	b.Reset(pg)
+	if cap(b.Records) < size {
+		b.Records = make([]redo.Record, 0, min(max(size, 2*cap(b.Records)), n.cfg.StageBatchRecords))
+	}
+	return b
 }
 
 // stageFreeMax bounds the batches a node keeps for reuse: a segment
