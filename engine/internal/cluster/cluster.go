@@ -473,13 +473,13 @@ func (c *Cluster) Send(m wire.Msg) {
 	}
 	m.Stamp = c.inc[m.To]
 	m.Sent = c.now
-	c.q.Push(at, m)
+	c.q.PushRef(at, &m)
 }
 
 // After implements wire.Env.
 func (c *Cluster) After(d sim.Time, m wire.Msg) {
 	m.Stamp = c.inc[m.To]
-	c.q.Push(c.now+d, m)
+	c.q.PushRef(c.now+d, &m)
 }
 
 // Note implements wire.Env.

@@ -43,15 +43,19 @@ func bit(b bool) int {
 func (q *Queue[E]) Len() int { return len(q.heap) }
 
 // Push schedules e at time at.
-func (q *Queue[E]) Push(at Time, e E) {
+func (q *Queue[E]) Push(at Time, e E) { q.PushRef(at, &e) }
+
+// PushRef schedules a copy of *e at time at: a large event is copied once,
+// straight into its slot, rather than passed by value first.
+func (q *Queue[E]) PushRef(at Time, e *E) {
 	var slot int32
 	if n := len(q.free); n > 0 {
 		slot = q.free[n-1]
 		q.free = q.free[:n-1]
-		q.slab[slot] = e
+		q.slab[slot] = *e
 	} else {
 		slot = int32(len(q.slab))
-		q.slab = append(q.slab, e)
+		q.slab = append(q.slab, *e)
 	}
 	q.seq++
 	q.heap = append(q.heap, entry{at: at, seq: q.seq, slot: slot})
