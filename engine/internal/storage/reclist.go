@@ -43,9 +43,11 @@ func (p *chunkPool) get() *recChunk {
 	return new(recChunk)
 }
 
-// put keeps c, clearing what it holds so that nothing stays reachable.
+// put keeps c for reuse. What it held is not cleared: the next appends
+// overwrite it, and until then it only keeps records' keys and values
+// reachable (which the backup store holds as well), at most a pool's
+// worth.
 func (p *chunkPool) put(c *recChunk) {
-	clear(c.recs[c.lo:c.hi])
 	c.lo, c.hi = 0, 0
 	if len(p.free) < chunkPoolMax {
 		p.free = append(p.free, c)
@@ -88,8 +90,17 @@ func (l *recList) put(p *chunkPool, recs []StoredRecord) {
 		return
 	}
 	if above(nil, recs) && recs[0].Rec.LSN > l.last() {
-		for i := range recs {
-			l.push(p, &recs[i])
+		for len(recs) > 0 {
+			k := len(l.chunks)
+			if k == 0 || l.chunks[k-1].hi == chunkLen {
+				l.chunks = append(l.chunks, p.get())
+				k++
+			}
+			c := l.chunks[k-1]
+			m := copy(c.recs[c.hi:], recs)
+			c.hi += m
+			l.n += m
+			recs = recs[m:]
 		}
 		return
 	}
@@ -131,7 +142,6 @@ func (l *recList) drop(p *chunkPool, from, to redo.LSN, only bool, stream uint8)
 		for c.recs[lo].Rec.LSN <= to {
 			lo++
 		}
-		clear(c.recs[c.lo:lo])
 		l.n -= lo - c.lo
 		c.lo = lo
 		break
