@@ -122,6 +122,9 @@ type Instance struct {
 	vdl       redo.LSN      // the VDL the instance reads at (replica: as streamed)
 	pending   []redo.Record // streamed records above the applied VDL
 	streamBuf []redo.Record // writer: records waiting to be streamed
+	// streamBatch is the batch allocated with streamBuf's room, to carry
+	// it at the next flush.
+	streamBatch *redo.Batch
 	// streamHint is how many records the larger of the last two flushes
 	// carried, streamLast how many the last one did: inserts that fill a
 	// page alternate with inserts that split one, and a buffer sized to
@@ -246,7 +249,7 @@ func (in *Instance) Crash() {
 	in.reqs = nil
 	in.fetches = nil
 	in.pending = nil
-	in.streamBuf = nil
+	in.streamBuf, in.streamBatch = nil, nil
 	in.streamArm = false
 	in.heads, in.headsKnown, in.synced = nil, false, nil
 	in.out, in.in = streamOut{}, streamIn{}
