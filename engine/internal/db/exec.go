@@ -403,7 +403,12 @@ func (in *Instance) begin(env wire.Env, r *request) (Outcome, error) {
 
 // newTxn starts the implicit transaction of an autocommit statement.
 func (in *Instance) newTxn(env wire.Env, r *request) *Txn {
-	t := &Txn{ID: in.newTxnID(), sess: r.sess, state: txnActive, started: env.Now()}
+	t := &r.ownTxn
+	if r.ownTxnUsed {
+		t = new(Txn)
+	}
+	r.ownTxnUsed = true
+	*t = Txn{ID: in.newTxnID(), sess: r.sess, state: txnActive, started: env.Now()}
 	t.changed = t.first[:0]
 	return t
 }

@@ -380,6 +380,10 @@ type request struct {
 	lost     bool
 	rolling  bool
 	implicit *Txn
+	// ownTxn is room for the first implicit transaction, allocated with
+	// the request; a retry that starts another gets a new one.
+	ownTxn     Txn
+	ownTxnUsed bool
 	// REGIONAL_RAW: what the other writers' VDLs were when it asked.
 	raw     int
 	rawWant []redo.LSN
