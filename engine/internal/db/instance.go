@@ -384,6 +384,8 @@ type request struct {
 	// the request; a retry that starts another gets a new one.
 	ownTxn     Txn
 	ownTxnUsed bool
+	// firstChange is room for an insert's first planned change.
+	firstChange [1]change
 	// REGIONAL_RAW: what the other writers' VDLs were when it asked.
 	raw     int
 	rawWant []redo.LSN

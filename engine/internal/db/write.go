@@ -158,7 +158,9 @@ func (in *Instance) insert(env wire.Env, r *request, t *Txn, s *sql.Insert) (int
 	if err != nil {
 		return 0, err
 	}
-	var changes []change
+	// Room for the first change comes with the request: most inserts
+	// are of one row.
+	changes := r.firstChange[:0:1]
 	// The keys planned so far: the changes' own, looked for in changes
 	// while there are few (a map costs an allocation per statement).
 	var planned map[string]bool
