@@ -99,6 +99,11 @@ type Lab struct {
 	// parser parses the statements the consoles run, reusing its
 	// scratch space from one to the next.
 	parser sql.StatementParser
+	// items is the array the last input was parsed into, which became
+	// the queue of the console itemsFor; once that queue is empty the
+	// next input is parsed into it again.
+	items    []script.Item
+	itemsFor *console
 	// queued counts the items waiting in every console's queue: with
 	// none, pump has nothing to start, and the run loop asks it at every
 	// event.
@@ -147,7 +152,11 @@ func (l *Lab) Failures() int { return l.failed }
 // SQL there until \connect says otherwise; any other console starts on w1.
 // A malformed meta-command rejects the whole input and changes nothing.
 func (l *Lab) Submit(name, src string) error {
-	items, err := script.Parse(src)
+	var buf []script.Item
+	if l.itemsFor == nil || len(l.itemsFor.queue) == 0 {
+		buf = l.items
+	}
+	items, err := script.ParseInto(buf, src)
 	if err != nil {
 		return err
 	}
@@ -167,6 +176,7 @@ func (l *Lab) Submit(name, src string) error {
 		// The parsed items are this input's own: an idle console takes
 		// them as its queue rather than copying them.
 		con.queue = keep
+		l.items, l.itemsFor = keep[:0], con
 	} else {
 		con.queue = append(con.queue, keep...)
 	}

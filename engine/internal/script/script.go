@@ -57,7 +57,13 @@ func (e *Error) Error() string {
 // Parse splits src into items. It returns the first malformed meta-command
 // as an *Error; SQL statements are not parsed here.
 func Parse(src string) ([]Item, error) {
-	p := &splitter{src: src, line: 1, col: 1}
+	return ParseInto(nil, src)
+}
+
+// ParseInto is Parse appending the items to dst[:0], whose array the
+// caller no longer needs.
+func ParseInto(dst []Item, src string) ([]Item, error) {
+	p := &splitter{src: src, line: 1, col: 1, items: dst[:0]}
 	return p.run()
 }
 
