@@ -30,7 +30,19 @@ type Page struct {
 }
 
 // New returns an empty page that no record has touched yet (LSN NoLSN).
-func New(id redo.PageID) *Page { return &Page{ID: id} }
+// Its first rows go in an array allocated with it: most pages are leaves
+// of a few rows, and one allocation costs less than two.
+func New(id redo.PageID) *Page {
+	x := &newPage{p: Page{ID: id}}
+	x.p.Rows = x.rows[:0]
+	return &x.p
+}
+
+// newPage is a page allocated together with room for its first rows.
+type newPage struct {
+	p    Page
+	rows [firstRows]Row
+}
 
 // Clone returns a copy of p that shares no row slice with it. Keys and
 // values are immutable and may be shared. A clone is made to apply records
