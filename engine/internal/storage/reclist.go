@@ -71,11 +71,19 @@ func (l *recList) first() redo.LSN {
 	return c.recs[c.lo].Rec.LSN
 }
 
+// grow adds an empty chunk at the top.
+func (l *recList) grow(p *chunkPool) {
+	if cap(l.chunks) == 0 {
+		l.chunks = make([]*recChunk, 0, 8)
+	}
+	l.chunks = append(l.chunks, p.get())
+}
+
 // push appends r, which must lie above every record of the list.
 func (l *recList) push(p *chunkPool, r *StoredRecord) {
 	k := len(l.chunks)
 	if k == 0 || l.chunks[k-1].hi == chunkLen {
-		l.chunks = append(l.chunks, p.get())
+		l.grow(p)
 		k++
 	}
 	c := l.chunks[k-1]
@@ -93,7 +101,7 @@ func (l *recList) put(p *chunkPool, recs []StoredRecord) {
 		for len(recs) > 0 {
 			k := len(l.chunks)
 			if k == 0 || l.chunks[k-1].hi == chunkLen {
-				l.chunks = append(l.chunks, p.get())
+				l.grow(p)
 				k++
 			}
 			c := l.chunks[k-1]

@@ -534,11 +534,19 @@ func findPage(pages []StoredPage, id redo.PageID) (int, bool) {
 // highest yet: then it is appended in place, which slices.Insert does by
 // copying from a one-element slice.
 func insertPage(pages []StoredPage, i int, p StoredPage) []StoredPage {
+	if cap(pages) == 0 {
+		// A segment's first page: room for the many more a protection
+		// group soon holds, rather than growing one, two, four at a time.
+		pages = make([]StoredPage, 0, firstPages)
+	}
 	if i == len(pages) {
 		return append(pages, p)
 	}
 	return slices.Insert(pages, i, p)
 }
+
+// firstPages is the room a segment's list of pages starts with.
+const firstPages = 32
 
 // findRecord is findStored over a batch's records.
 func findRecord(recs []redo.Record, l redo.LSN) (int, bool) {
