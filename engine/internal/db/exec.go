@@ -143,25 +143,12 @@ func (in *Instance) active(r *request, id uint64) (bool, error) {
 		return false, errMiss
 	}
 	key := txnKey(id)
-	i, _ := searchRows(tp, key)
+	i, _ := tp.Search(key)
 	return i < len(tp.Rows) && bytes.HasPrefix(tp.Rows[i].Key, key), nil
 }
 
 // maxStreams is how many writer streams transaction ids are spread over.
 const maxStreams = 16
-
-func searchRows(p *page.Page, key []byte) (int, bool) {
-	lo, hi := 0, len(p.Rows)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if bytes.Compare(p.Rows[m].Key, key) < 0 {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo, lo < len(p.Rows) && bytes.Equal(p.Rows[lo].Key, key)
-}
 
 // visible returns the version of rec a reader in transaction me sees, and
 // whether the row exists for it.

@@ -90,7 +90,7 @@ func (p *Page) Apply(r *redo.Record) error {
 	case redo.OpDelete:
 		p.Delete(r.Key)
 	case redo.OpDeletePrefix:
-		i, _ := p.search(r.Key)
+		i, _ := p.Search(r.Key)
 		j := i
 		for j < len(p.Rows) && bytes.HasPrefix(p.Rows[j].Key, r.Key) {
 			j++
@@ -101,7 +101,9 @@ func (p *Page) Apply(r *redo.Record) error {
 	return nil
 }
 
-func (p *Page) search(key []byte) (int, bool) {
+// Search returns the index of the first row whose key is not below key,
+// and whether that row's key is key.
+func (p *Page) Search(key []byte) (int, bool) {
 	// Written out: slices.BinarySearchFunc copies a row into the
 	// comparison at every step.
 	lo, hi := 0, len(p.Rows)
@@ -118,7 +120,7 @@ func (p *Page) search(key []byte) (int, bool) {
 
 // Get returns the value stored under key.
 func (p *Page) Get(key []byte) ([]byte, bool) {
-	i, ok := p.search(key)
+	i, ok := p.Search(key)
 	if !ok {
 		return nil, false
 	}
@@ -127,7 +129,7 @@ func (p *Page) Get(key []byte) ([]byte, bool) {
 
 // Floor returns the row with the greatest key at or below key, if any.
 func (p *Page) Floor(key []byte) (Row, bool) {
-	i, ok := p.search(key)
+	i, ok := p.Search(key)
 	if !ok {
 		if i == 0 {
 			return Row{}, false
@@ -140,7 +142,7 @@ func (p *Page) Floor(key []byte) (Row, bool) {
 // Put stores value under key. It changes the image without a record: use it
 // only to build images, never to change a page of the volume.
 func (p *Page) Put(key, value []byte) {
-	i, ok := p.search(key)
+	i, ok := p.Search(key)
 	if ok {
 		p.Rows[i].Value = value
 		return
@@ -180,7 +182,7 @@ const firstRows = 8
 
 // Delete removes key. Like Put, it bypasses the log.
 func (p *Page) Delete(key []byte) {
-	if i, ok := p.search(key); ok {
+	if i, ok := p.Search(key); ok {
 		p.Rows = slices.Delete(p.Rows, i, i+1)
 	}
 }
