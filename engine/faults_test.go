@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -48,4 +49,34 @@ func submitLogged(t *testing.T, l *Lab, log *strings.Builder, con, src string) {
 	if err := l.Submit(con, src); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// zeroedLab starts a Lab on config with the table def ("name (columns)")
+// holding keys rows (0, 0) to (keys-1, 0), and runs it until that is done.
+func zeroedLab(t *testing.T, config, def string, keys int) *Lab {
+	t.Helper()
+	cfg, err := ParseConfig(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var setup strings.Builder
+	setup.WriteString("CREATE TABLE " + def + ";\nINSERT INTO " + strings.Fields(def)[0] + " VALUES ")
+	for k := range keys {
+		if k > 0 {
+			setup.WriteString(", ")
+		}
+		fmt.Fprintf(&setup, "(%d, 0)", k)
+	}
+	setup.WriteString(";\n")
+	if err := l.Submit("setup", setup.String()); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RunUntilIdle(); err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

@@ -115,29 +115,7 @@ func kvHistory(t *testing.T, seed uint64) ([]porcupine.Operation, string) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 7))
 	const keys, sessions = 6, 6
-	cfg, err := ParseConfig(fmt.Sprintf("seed=%d replicas=1 failover_after=0 timeout=150ms loss=%d", seed, r.IntN(3)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var setup strings.Builder
-	setup.WriteString("CREATE TABLE kv (k INT PRIMARY KEY, v INT);\nINSERT INTO kv VALUES ")
-	for k := range keys {
-		if k > 0 {
-			setup.WriteString(", ")
-		}
-		fmt.Fprintf(&setup, "(%d, 0)", k)
-	}
-	setup.WriteString(";\n")
-	if err := l.Submit("setup", setup.String()); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.RunUntilIdle(); err != nil {
-		t.Fatal(err)
-	}
+	l := zeroedLab(t, fmt.Sprintf("seed=%d replicas=1 failover_after=0 timeout=150ms loss=%d", seed, r.IntN(3)), "kv (k INT PRIMARY KEY, v INT)", keys)
 	_, mark := l.Outputs(0)
 	var log strings.Builder          // the run as a script, for a failure report
 	issued := map[string][]kvInput{} // per session, in order

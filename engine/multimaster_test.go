@@ -44,29 +44,7 @@ func mmRun(t *testing.T, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 11))
 	writers := 2 + r.IntN(3)
 	const keys = 12
-	cfg, err := ParseConfig(fmt.Sprintf("seed=%d writers=%d rows_per_page=%d timeout=300ms loss=%d", seed, writers, 2+r.IntN(3), r.IntN(3)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var setup strings.Builder
-	setup.WriteString("CREATE TABLE c (id INT PRIMARY KEY, n INT);\nINSERT INTO c VALUES ")
-	for k := range keys {
-		if k > 0 {
-			setup.WriteString(", ")
-		}
-		fmt.Fprintf(&setup, "(%d, 0)", k)
-	}
-	setup.WriteString(";\n")
-	if err := l.Submit("setup", setup.String()); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.RunUntilIdle(); err != nil {
-		t.Fatal(err)
-	}
+	l := zeroedLab(t, fmt.Sprintf("seed=%d writers=%d rows_per_page=%d timeout=300ms loss=%d", seed, writers, 2+r.IntN(3), r.IntN(3)), "c (id INT PRIMARY KEY, n INT)", keys)
 	l.RunFor(30 * Millisecond)
 	_, mark := l.Outputs(0)
 	var log strings.Builder

@@ -671,20 +671,8 @@ func (c *Cluster) restartInstance(in *db.Instance) {
 
 // Partition cuts every link between the nodes of a and those of b.
 func (c *Cluster) Partition(a, b string) error {
-	as, err := c.Targets(a)
-	if err != nil {
+	if err := c.pairs(a, b, func(x, y sim.NodeID) { c.net.Block(x, y, true) }); err != nil {
 		return err
-	}
-	bs, err := c.Targets(b)
-	if err != nil {
-		return err
-	}
-	for _, x := range as {
-		for _, y := range bs {
-			if x != y {
-				c.net.Block(x, y, true)
-			}
-		}
 	}
 	c.Note(wire.Note{Kind: "partition", Text: "partitioned " + a + " from " + b})
 	return nil
