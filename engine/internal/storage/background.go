@@ -34,6 +34,7 @@ func (n *Node) coalesce(env wire.Env, s *Segment) int {
 	if t <= s.coalesced {
 		return 0
 	}
+	n.checkLent()
 	touched := n.pages[:0] // the new bases, by page ID
 	last, applied := s.coalesced, 0
 	i, _ := s.find(s.coalesced + 1)
@@ -54,11 +55,14 @@ scan:
 						n.foundBad(env, s, badItem{page: id}, "coalesce")
 						break scan
 					}
-					p = b.Page.Clone()
+					p = b.Page
+					if !b.own {
+						p = p.Clone()
+					}
 				} else {
 					p = page.New(id)
 				}
-				touched = insertPage(touched, k, StoredPage{Page: p})
+				touched = insertPage(touched, k, StoredPage{Page: p, own: n.mem != nil})
 			}
 			if err := touched[k].Page.Apply(&sr.Rec); err != nil {
 				panic("storage: " + n.Name + " s" + strconv.FormatUint(uint64(s.ID), 10) + ": coalescing below SCL " +
@@ -92,6 +96,32 @@ scan:
 	n.saveMeta(s)
 	n.stats.Coalesced += int64(applied)
 	return applied
+}
+
+// Coalescing applies records to a base page in place when the segment
+// owns it (StoredPage.own), and to a copy otherwise. A page coalescing made
+// (new, or a copy) is owned while the node's store is a MemStore: the
+// store keeps the same pointer, but every change to the page is written to
+// it in the same step, so the stored base is always the node's. The mark
+// is cleared wherever the pointer escapes further: a hydration sends it
+// to a peer, which keeps it as its base; MemStore.Load and Changes hand
+// the store's pages out (a restart, a disk snapshot for the page), which
+// checkLent notices; a load installs pages others hold. With any other
+// store (a Journal keeps the pages it is given until drained) nothing is
+// owned, and every coalesce copies.
+
+// checkLent clears every base's own mark if the MemStore handed out its
+// pages since the node last looked.
+func (n *Node) checkLent() {
+	if n.mem == nil || n.mem.lent == n.lentSeen {
+		return
+	}
+	n.lentSeen = n.mem.lent
+	for _, s := range n.segs {
+		for i := range s.bases {
+			s.bases[i].own = false
+		}
+	}
 }
 
 // stageRound is pipeline step 6: each segment sends the backup store the

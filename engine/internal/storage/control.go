@@ -290,11 +290,14 @@ func (n *Node) serveHydrate(env wire.Env, m *wire.Msg) {
 	if m.A == 1 && s.Full {
 		d.BaseLSN = s.coalesced
 		d.Pages = make([]any, 0, len(s.bases))
-		for _, b := range s.bases {
+		for i, b := range s.bases {
 			if !s.pageOK(b) {
 				n.foundBad(env, s, badItem{page: b.Page.ID}, "hydration")
 				return
 			}
+			// The peer installs the page itself as its base: from now
+			// on it is shared, and coalescing here must copy it.
+			s.bases[i].own = false
 			d.Pages = append(d.Pages, b.Page)
 			d.Bytes += b.Page.Size()
 		}

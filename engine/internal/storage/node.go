@@ -32,6 +32,11 @@ type Node struct {
 	cfg  Config
 
 	store Store
+	// mem is store when it is a MemStore, else nil, and lentSeen its
+	// lent count when the node last made sure no base it marks own was
+	// handed out (see owned).
+	mem      *MemStore
+	lentSeen uint64
 
 	// Durable state, mirrored in the store.
 	segs []*Segment // by (PG, ID)
@@ -126,6 +131,7 @@ func NewNode(id sim.NodeID, name, az string, cfg Config) *Node {
 	}
 	cfg = cfg.withDefaults()
 	n := &Node{ID: id, Name: name, AZ: az, cfg: cfg, store: cfg.Store}
+	n.mem, _ = n.store.(*MemStore)
 	n.load(n.store.Load())
 	return n
 }
@@ -358,6 +364,9 @@ func (n *Node) load(img Image) {
 		s.retired = m.Retired
 		s.log = si.Records
 		s.bases = si.Pages
+		for i := range s.bases {
+			s.bases[i].own = false // the store's pages, and whoever loaded them
+		}
 		s.coalesced = m.Coalesced
 		s.collected = m.Collected
 		s.staged = m.Staged

@@ -1003,3 +1003,103 @@ func TestChainsPerStream(t *testing.T) {
 		t.Fatalf("after rebuild %d %d", s.SCL(), s.StreamSCL(1))
 	}
 }
+
+// Coalescing changes a base page in place only while no one but the node
+// and its MemStore holds it: pages handed out by Load (a disk snapshot),
+// kept by a Journal, or sent to a peer by hydration never change.
+func TestCoalesceInPlaceKeepsLentPages(t *testing.T) {
+	cfg := quietConfig()
+	cfg.CoalesceInterval = 5 * ms
+	w := newWorld(t, worldOpts{cfg: cfg})
+	s := w.seg(0)
+	batch := func() {
+		t.Helper()
+		w.w.send(w.w.puts(12, 3))
+		w.w.vdl, w.w.pgmrpl = w.w.next, w.w.next
+		w.w.heartbeat()
+		w.run(20 * ms)
+		if s.BaseLSN() != w.w.next {
+			t.Fatalf("a1: %s", s.Describe())
+		}
+	}
+	owned := func() int {
+		k := 0
+		for _, b := range s.bases {
+			if b.own {
+				k++
+			}
+		}
+		return k
+	}
+	batch()
+	if owned() != 3 {
+		t.Fatalf("%d of 3 bases owned after coalescing", owned())
+	}
+	was := s.bases[0].Page
+	batch()
+	if s.bases[0].Page != was {
+		t.Fatal("an owned base was copied, not changed in place")
+	}
+	// A snapshot of the disk keeps the pages as they were.
+	img := w.nodes[0].Store().Load()
+	type kept struct {
+		p   *page.Page
+		sum uint32
+	}
+	var held []kept
+	for _, b := range img.Segments[0].Pages {
+		held = append(held, kept{b.Page, b.Page.Checksum()})
+	}
+	batch()
+	if owned() != 3 || s.bases[0].Page == was {
+		t.Fatalf("after a Load: %d bases owned, first base changed in place: %v", owned(), s.bases[0].Page == was)
+	}
+	for _, h := range held {
+		if h.p.Checksum() != h.sum {
+			t.Fatalf("page %v of a loaded image changed", h.p.ID)
+		}
+	}
+	// A hydration's pages are the peer's from then on.
+	sent := map[*page.Page]uint32{}
+	w.seen = func(m *wire.Msg) {
+		if d, ok := m.Body.(*wire.HydrateData); ok {
+			for _, x := range d.Pages {
+				p := x.(*page.Page)
+				sent[p] = p.Checksum()
+			}
+		}
+	}
+	w.nodes[0].serveHydrate(w, &wire.Msg{Kind: wire.Control, From: 1, To: 0, PG: 1, Seg: 1, A: 1, MemEpoch: s.MemEpoch()})
+	w.run(5 * ms)
+	if len(sent) != 3 || owned() != 0 {
+		t.Fatalf("hydration sent %d pages; %d bases still owned", len(sent), owned())
+	}
+	batch()
+	for p, sum := range sent {
+		if p.Checksum() != sum {
+			t.Fatalf("page %v sent to a peer changed", p.ID)
+		}
+	}
+	// A node in front of a Journal never owns its pages.
+	j := NewJournal(NewMemStore())
+	jcfg := cfg
+	jcfg.Store, jcfg.HasBackup, jcfg.Backup = j, true, backupID
+	w = newWorld(t, worldOpts{cfg: cfg})
+	n := NewNode(0, "a1", "a", jcfg)
+	n.Place(Placement{Seg: 1, PG: 1, Full: true, Peers: w.peers(false)})
+	w.nodes[0] = n
+	n.Start(w)
+	s = n.SegmentByID(1, 1)
+	batch()
+	batch()
+	if owned() != 0 {
+		t.Fatalf("%d bases owned with a Journal", owned())
+	}
+	for _, c := range j.Drain() {
+		for _, b := range c.Pages {
+			if b.Page.Checksum() != b.Sum {
+				t.Fatalf("journal's page %v changed after it was written", b.Page.ID)
+			}
+		}
+	}
+}

@@ -156,6 +156,10 @@ type StoredPage struct {
 	Page *page.Page
 	Sum  uint32
 	lazy bool // Sum not taken yet: it is Page.Checksum()
+	// own says, on a segment's base, that nothing outside the node holds
+	// the page but its MemStore, so coalescing may apply records to it in
+	// place rather than to a copy (see Node.owned). Stores never keep it.
+	own bool
 }
 
 // sum returns the page's checksum as stored.
@@ -198,10 +202,20 @@ type SegmentImage struct {
 
 // MemStore is a Store in memory: the model's disk. The zero MemStore is
 // empty and ready to use.
+//
+// It keeps the *page.Page of a ChangePages as given. Its node may go on to
+// change such a page in place, but only while no Load or Changes has
+// handed the page out since, and it writes the page again in the same
+// step, so the store's state is always what was written last; pages that
+// Load and Changes return never change.
 type MemStore struct {
 	node   NodeMeta
 	segs   []memSeg // by ID
 	chunks chunkPool
+	// lent counts the calls that handed out the stored pages (Load,
+	// Changes). Their callers may keep the pages and expect them never to
+	// change, so a node stops changing its bases in place once it moves.
+	lent uint64
 }
 
 type memSeg struct {
@@ -261,6 +275,7 @@ func (s *MemStore) Write(c *Change) {
 	case ChangePages:
 		m := s.seg(c.Seg, true)
 		for _, p := range c.Pages {
+			p.own = false
 			i, ok := findPage(m.pages, p.Page.ID)
 			if ok {
 				m.pages[i] = p
@@ -280,6 +295,7 @@ func (s *MemStore) Write(c *Change) {
 
 // Load implements Store.
 func (s *MemStore) Load() Image {
+	s.lent++
 	img := Image{Node: cloneNodeMeta(s.node)}
 	for i := range s.segs {
 		m := &s.segs[i]
@@ -303,6 +319,7 @@ func (m *memSeg) takeSums() {
 // Changes returns the changes that rebuild the store's state from empty:
 // a compacted journal, for a browser to write as a checkpoint.
 func (s *MemStore) Changes() []Change {
+	s.lent++
 	out := []Change{{Kind: ChangeNode, Node: cloneNodeMeta(s.node)}}
 	for i := range s.segs {
 		m := &s.segs[i]
