@@ -397,11 +397,13 @@ func cloneSegmentMeta(m SegmentMeta) SegmentMeta {
 }
 
 // recordPool keeps the arrays of hot logs that emptied — once garbage
-// collection dropped everything in them — for the next log that outgrows
-// its own (the store's copy of a log is in chunks, see recList). A node's protection groups fill
-// and go idle one after the other as the volume grows, so without it every
-// new segment's log grows from nothing again, copying itself at each step.
-// Only memory is reused: what the lists hold is the same either way.
+// collection dropped everything in them — or that a log outgrew, for the
+// next log that outgrows its own (the store's copy of a log is in chunks,
+// see recList). A node's protection groups fill and go idle one after the
+// other as the volume grows, so without it every new segment's log grows
+// from nothing again, copying itself at each step; with it, a new log
+// climbs through the arrays the logs before it left behind. Only memory
+// is reused: what the lists hold is the same either way.
 type recordPool struct {
 	free [][]StoredRecord
 }
@@ -431,8 +433,9 @@ func (p *recordPool) put(b []StoredRecord) {
 }
 
 // room returns b with room for more records: b itself if it has it, else
-// b copied into the smallest kept array that does (and b's own array is
-// kept in its place), else b, for append to grow as it would.
+// b copied into the smallest kept array that does, else into a new array
+// of twice b's room (or what it needs). b's own array is then kept in the
+// pool: it must be referenced nowhere else.
 func (p *recordPool) room(b []StoredRecord, more int) []StoredRecord {
 	need := len(b) + more
 	if need <= cap(b) {
@@ -444,12 +447,19 @@ func (p *recordPool) room(b []StoredRecord, more int) []StoredRecord {
 			best = i
 		}
 	}
+	var f []StoredRecord
 	if best < 0 {
-		return b
+		// Grown as append would from small, but doubling further (append
+		// grows large slices by a quarter): the outgrown arrays are not
+		// lost but kept, for the logs that come after.
+		f = slices.Grow(f, max(need, 2*cap(b)))
+	} else {
+		f = p.free[best]
+		p.free[best] = p.free[len(p.free)-1]
+		p.free[len(p.free)-1] = nil
+		p.free = p.free[:len(p.free)-1]
 	}
-	f := append(p.free[best], b...)
-	p.free[best] = p.free[len(p.free)-1]
-	p.free = p.free[:len(p.free)-1]
+	f = append(f, b...)
 	clear(b)
 	p.put(b)
 	return f
