@@ -195,29 +195,50 @@ func (n *Node) stageBatch(pg redo.PGID, size int) *redo.Batch {
 	if k == 0 {
 		return &redo.Batch{PG: pg, Records: make([]redo.Record, 0, size)}
 	}
-	// The largest kept batch, grown at once if it is short (to twice
-	// its size, up to the most a batch holds): batches vary in size, and
-	// the kept ones soon hold the largest.
+	// The smallest kept batch that holds size records, leaving the larger
+	// ones for larger batches. When none does, a new one twice the size of
+	// the largest (up to the most a batch holds), and the kept ones stay
+	// for smaller batches: batches vary in size, and the kept ones soon
+	// hold the largest.
 	big := 0
 	for i, b := range n.stageFree {
-		if cap(b.Records) > cap(n.stageFree[big].Records) {
+		c, best := cap(b.Records), cap(n.stageFree[big].Records)
+		if best < size && c > best || c >= size && c < best {
 			big = i
 		}
 	}
 	b := n.stageFree[big]
+	if c := cap(b.Records); c < size {
+		return &redo.Batch{PG: pg, Records: make([]redo.Record, 0, min(max(size, 2*c), n.cfg.StageBatchRecords))}
+	}
 	n.stageFree[big] = n.stageFree[k-1]
 	n.stageFree[k-1] = nil
 	n.stageFree = n.stageFree[:k-1]
 	b.Reset(pg)
-	if cap(b.Records) < size {
-		b.Records = make([]redo.Record, 0, min(max(size, 2*cap(b.Records)), n.cfg.StageBatchRecords))
-	}
 	return b
 }
 
 // stageFreeMax bounds the batches a node keeps for reuse: a segment
 // stages one batch at a time, and few segments stage at once.
 const stageFreeMax = 4
+
+// keepBatch keeps b, which the backup store is done with, for reuse: in
+// place of the smallest kept batch when the node keeps as many as it may.
+func (n *Node) keepBatch(b *redo.Batch) {
+	if len(n.stageFree) < stageFreeMax {
+		n.stageFree = append(n.stageFree, b)
+		return
+	}
+	small := 0
+	for i, f := range n.stageFree {
+		if cap(f.Records) < cap(n.stageFree[small].Records) {
+			small = i
+		}
+	}
+	if cap(b.Records) > cap(n.stageFree[small].Records) {
+		n.stageFree[small] = b
+	}
+}
 
 // stageAck takes the backup store's high-water mark for the PG, and goes on
 // staging if this segment's batch was the one that moved it.
@@ -230,9 +251,7 @@ func (n *Node) stageAck(env wire.Env, m *wire.Msg) {
 	if s.staging > 0 {
 		s.staging--
 		if s.staging == 0 && s.stageOut != nil {
-			if len(n.stageFree) < stageFreeMax {
-				n.stageFree = append(n.stageFree, s.stageOut)
-			}
+			n.keepBatch(s.stageOut)
 			s.stageOut = nil
 		}
 	}
