@@ -185,9 +185,24 @@ const firstRows = 5
 
 // Delete removes key. Like Put, it bypasses the log.
 func (p *Page) Delete(key []byte) {
-	if i, ok := p.Search(key); ok {
-		p.Rows = slices.Delete(p.Rows, i, i+1)
+	i, ok := p.Search(key)
+	if !ok {
+		return
 	}
+	n := len(p.Rows)
+	if n-i > shiftRows {
+		p.Rows = slices.Delete(p.Rows, i, i+1)
+		return
+	}
+	// Near the end, as a split deletes the upper half of a leaf: the
+	// rows above move down one by one, cheaper than the bulk copy and
+	// clearing of slices.Delete. The row left past the end is cleared as
+	// it would: it no longer keeps its key and value reachable.
+	for j := i; j < n-1; j++ {
+		p.Rows[j] = p.Rows[j+1]
+	}
+	p.Rows[n-1] = Row{}
+	p.Rows = p.Rows[:n-1]
 }
 
 // Size reports the page's size in bytes as the model counts it.

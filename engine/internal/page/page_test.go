@@ -3,6 +3,7 @@ package page
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"testing"
 
@@ -79,6 +80,40 @@ func TestFloor(t *testing.T) {
 		r, ok := p.Floor([]byte(key))
 		if got := string(r.Key); ok != (want != "") || got != want {
 			t.Errorf("Floor(%q) = %q, %v; want %q", key, got, ok, want)
+		}
+	}
+}
+
+// Put and Delete keep the rows sorted and unique whichever way they move
+// them (one by one near the end, in bulk further down), and a deleted row
+// is cleared from the array.
+func TestPutDeleteMatchModel(t *testing.T) {
+	p := New(1)
+	model := map[string]string{}
+	seed := uint64(1)
+	for step := range 5000 {
+		seed = seed*6364136223846793005 + 1442695040888963407
+		k := fmt.Sprintf("k%02d", seed>>33%40)
+		if seed>>20%3 == 0 {
+			n := len(p.Rows)
+			_, had := model[k]
+			p.Delete([]byte(k))
+			delete(model, k)
+			if had && p.Rows[:n][n-1].Key != nil {
+				t.Fatalf("step %d: deleted row left in the array", step)
+			}
+		} else {
+			v := fmt.Sprint(step)
+			p.Put([]byte(k), []byte(v))
+			model[k] = v
+		}
+		if len(p.Rows) != len(model) {
+			t.Fatalf("step %d: %d rows, want %d", step, len(p.Rows), len(model))
+		}
+		for i, r := range p.Rows {
+			if i > 0 && string(p.Rows[i-1].Key) >= string(r.Key) || model[string(r.Key)] != string(r.Value) {
+				t.Fatalf("step %d: row %d is %s=%s", step, i, r.Key, r.Value)
+			}
 		}
 	}
 }
