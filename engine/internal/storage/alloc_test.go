@@ -130,3 +130,41 @@ func BenchmarkWorld(b *testing.B) {
 	}
 	b.ReportMetric(float64(delivered)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// A log that outgrows its array leaves it in the pool, and the next log
+// that grows takes it rather than a new one.
+func TestRecordPoolKeepsOutgrownArrays(t *testing.T) {
+	var p recordPool
+	rec := func(l int) StoredRecord { return StoredRecord{Rec: redo.Record{LSN: redo.LSN(l)}} }
+	var a []StoredRecord
+	for l := 1; l <= 100; l++ {
+		a = append(p.room(a, 1), rec(l))
+	}
+	for i := range a {
+		if a[i].Rec.LSN != redo.LSN(i+1) {
+			t.Fatalf("record %d is %v after growing", i, a[i].Rec.LSN)
+		}
+	}
+	if len(p.free) == 0 {
+		t.Fatal("no outgrown array kept")
+	}
+	for _, f := range p.free {
+		if len(f) != 0 || f[:cap(f)][0].Rec.LSN != 0 {
+			t.Fatalf("kept array not empty and cleared: len %d", len(f))
+		}
+	}
+	// A second log climbs through the kept arrays: each array it grows
+	// into is one a log left before.
+	kept := map[*StoredRecord]bool{}
+	for _, f := range p.free {
+		kept[&f[:1][0]] = true
+	}
+	var b []StoredRecord
+	for l := 1; l <= 50; l++ {
+		was := cap(b)
+		b = append(p.room(b, 1), rec(l))
+		if cap(b) != was && !kept[&b[0]] {
+			t.Fatalf("record %d: the log grew into a new array of %d", l, cap(b))
+		}
+	}
+}
