@@ -34,7 +34,7 @@ type Node struct {
 	store Store
 	// mem is store when it is a MemStore, else nil, and lentSeen its
 	// lent count when the node last made sure no base it marks own was
-	// handed out (see owned).
+	// handed out (see checkLent).
 	mem      *MemStore
 	lentSeen uint64
 

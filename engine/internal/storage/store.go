@@ -158,7 +158,7 @@ type StoredPage struct {
 	lazy bool // Sum not taken yet: it is Page.Checksum()
 	// own says, on a segment's base, that nothing outside the node holds
 	// the page but its MemStore, so coalescing may apply records to it in
-	// place rather than to a copy (see Node.owned). Stores never keep it.
+	// place rather than to a copy (see Node.checkLent). Stores never keep it.
 	own bool
 }
 
