@@ -221,8 +221,8 @@ func TestQueueLayoutMatchesTextbookSiftDown(t *testing.T) {
 		}
 		for j := range ref {
 			h := q.heap[j]
-			if h.at != ref[j].at || q.slab[h.slot] != ref[j].id {
-				t.Fatalf("step %d: entry %d is %d at %d, want %d at %d", i, j, q.slab[h.slot], h.at, ref[j].id, ref[j].at)
+			if h.at != ref[j].at || *q.event(h.slot) != ref[j].id {
+				t.Fatalf("step %d: entry %d is %d at %d, want %d at %d", i, j, *q.event(h.slot), h.at, ref[j].id, ref[j].at)
 			}
 		}
 	}
@@ -269,5 +269,43 @@ func TestRandMatchesMathRand(t *testing.T) {
 				t.Fatalf("draw %d: IntN %v, want %v", i, a, b)
 			}
 		}
+	}
+}
+
+// When the sequence counter is about to wrap, the pending entries are
+// numbered again from 1; events must still leave in (time, seq) order,
+// ties in the order they were scheduled.
+func TestQueueSequenceWrapKeepsOrder(t *testing.T) {
+	var q Queue[int]
+	q.seq = ^uint32(0) - 50
+	r := NewRand(3)
+	type ev struct {
+		at Time
+		id int
+	}
+	var ref []ev
+	var got []ev
+	var now Time
+	for i := range 400 {
+		if r.IntN(3) > 0 || q.Len() == 0 {
+			at := now + Time(r.IntN(10))
+			q.Push(at, i)
+			ref = append(ref, ev{at, i})
+			continue
+		}
+		at, id, _ := q.Pop()
+		now = at
+		got = append(got, ev{at, id})
+	}
+	for q.Len() > 0 {
+		at, id, _ := q.Pop()
+		got = append(got, ev{at, id})
+	}
+	if q.seq > 1000 {
+		t.Fatalf("the sequence did not start again: %d", q.seq)
+	}
+	slices.SortStableFunc(ref, func(a, b ev) int { return int(a.at - b.at) })
+	if !slices.Equal(got, ref) {
+		t.Fatal("order across the sequence wrap differs from a stable sort by time")
 	}
 }
