@@ -1,6 +1,9 @@
 package sim
 
-import "slices"
+import (
+	"math/bits"
+	"slices"
+)
 
 // Queue is the event queue: a binary min-heap ordered by (time, sequence),
 // so events due at the same instant leave in the order they were scheduled.
@@ -44,16 +47,13 @@ func (a entry) less(b entry) bool {
 	return a.at < b.at || a.at == b.at && a.seq < b.seq
 }
 
-// lessBit is less as 0 or 1, computed without branches.
+// lessBit is less as 0 or 1, computed without branches: (time, seq) as
+// one 128-bit number, compared by the borrow out of its subtraction. The
+// time's sign bit is flipped so unsigned order is signed order.
 func (a entry) lessBit(b entry) int {
-	return bit(a.at < b.at) | bit(a.at == b.at)&bit(a.seq < b.seq)
-}
-
-func bit(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	_, borrow := bits.Sub64(uint64(a.seq), uint64(b.seq), 0)
+	_, borrow = bits.Sub64(uint64(a.at)^1<<63, uint64(b.at)^1<<63, borrow)
+	return int(borrow)
 }
 
 // event returns the event in slot.

@@ -309,3 +309,22 @@ func TestQueueSequenceWrapKeepsOrder(t *testing.T) {
 		t.Fatal("order across the sequence wrap differs from a stable sort by time")
 	}
 }
+
+// BenchmarkQueueTimers is the queue as a busy cluster holds it: a thousand
+// alarms far ahead (statement deadlines) under a hundred events due soon.
+func BenchmarkQueueTimers(b *testing.B) {
+	var q Queue[[13]uint64]
+	r := NewRand(1)
+	for i := range 1000 {
+		q.Push(Time(2*Second+Time(i)*Millisecond), [13]uint64{uint64(i)})
+	}
+	for i := range 100 {
+		q.Push(Time(r.IntN(1_000_000)), [13]uint64{uint64(i)})
+	}
+	b.ResetTimer()
+	for range b.N {
+		at, e, _ := q.Take()
+		q.PushRef(at+Time(1+r.IntN(1_000_000)), e)
+		q.Release()
+	}
+}
