@@ -26,6 +26,28 @@ type Queue[E any] struct {
 	// held is one more than the slot of the event Take handed out, 0 when
 	// none is out: that slot stays in use until Release.
 	held int32
+	// forget, when set, drops the references of an event whose slot is
+	// freed (see SetForget); otherwise the whole event is zeroed.
+	forget func(e *E)
+}
+
+// SetForget makes the queue call f on an event whose slot it frees, in
+// place of zeroing the event, so the collector may have what it pointed
+// to. f must clear every pointer the event holds; its other fields may
+// stay, as the slot's next event overwrites them all. A large event with
+// few pointers is cleared with a store or two rather than a typed clear
+// of all its bytes (under write barriers while the collector marks).
+func (q *Queue[E]) SetForget(f func(e *E)) { q.forget = f }
+
+// clearSlot clears the event in slot, which is being freed.
+func (q *Queue[E]) clearSlot(slot int32) {
+	p := q.event(slot)
+	if q.forget != nil {
+		q.forget(p)
+		return
+	}
+	var zero E
+	*p = zero
 }
 
 // queueChunk is how many events a chunk of the slab holds: a power of
@@ -128,9 +150,8 @@ func (q *Queue[E]) Pop() (Time, E, bool) {
 		return 0, zero, false
 	}
 	top := q.removeTop()
-	p := q.event(top.slot)
-	e := *p
-	*p = zero // let the collector have what e points to
+	e := *q.event(top.slot)
+	q.clearSlot(top.slot) // let the collector have what e points to
 	q.free = append(q.free, top.slot)
 	return top.at, e, true
 }
@@ -160,8 +181,7 @@ func (q *Queue[E]) Release() {
 	}
 	slot := q.held - 1
 	q.held = 0
-	var zero E
-	*q.event(slot) = zero // let the collector have what the event points to
+	q.clearSlot(slot) // let the collector have what the event points to
 	q.free = append(q.free, slot)
 }
 
@@ -220,11 +240,10 @@ func (q *Queue[E]) Each(f func(at Time, e *E) bool) {
 
 // Filter removes every pending event for which drop returns true.
 func (q *Queue[E]) Filter(drop func(e *E) bool) {
-	var zero E
 	kept := q.heap[:0]
 	for _, h := range q.heap {
-		if p := q.event(h.slot); drop(p) {
-			*p = zero
+		if drop(q.event(h.slot)) {
+			q.clearSlot(h.slot)
 			q.free = append(q.free, h.slot)
 			continue
 		}

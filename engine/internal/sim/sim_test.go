@@ -328,3 +328,29 @@ func BenchmarkQueueTimers(b *testing.B) {
 		q.Release()
 	}
 }
+
+// With SetForget, a freed slot is handed to the forget function (Pop,
+// Release and Filter alike) rather than zeroed.
+func TestQueueForget(t *testing.T) {
+	type ev struct {
+		p *int
+		n int
+	}
+	var q Queue[ev]
+	forgot := 0
+	q.SetForget(func(e *ev) { e.p = nil; forgot++ })
+	x := 1
+	for i := range 4 {
+		q.Push(Time(i), ev{p: &x, n: i})
+	}
+	q.Pop()
+	_, e, _ := q.Take()
+	q.Release()
+	if e.p != nil || e.n != 1 || forgot != 2 {
+		t.Fatalf("after Release the slot holds %+v, forget called %d times", *e, forgot)
+	}
+	q.Filter(func(e *ev) bool { return e.n == 3 })
+	if forgot != 3 || q.Len() != 1 {
+		t.Fatalf("Filter: forget called %d times, %d left", forgot, q.Len())
+	}
+}
