@@ -83,6 +83,11 @@ func TestStageKeepsOneGapFreeCopy(t *testing.T) {
 // records it was sent, field for field, nil keys and values included,
 // however odd the backlinks and however large the record.
 func TestRecordsComeBackAsSent(t *testing.T) {
+	// encode writes every field of a record by name: a field added to
+	// redo.Record must be added there too.
+	if n := reflect.TypeFor[redo.Record]().NumField(); n != 13 {
+		t.Fatalf("redo.Record has %d fields; encode and decode know 13", n)
+	}
 	big := make([]byte, 3*logChunk)
 	for i := range big {
 		big[i] = byte(i)
