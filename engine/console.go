@@ -54,9 +54,12 @@ type console struct {
 	conn    string // the instance SQL runs on
 	queue   []script.Item
 	running *statement // a statement in progress
-	wakeAt  Time       // a \run in progress ends at this time
-	last    *Output    // the previous statement's outcome, for \expect
-	lastOut Output     // where last points: a copy the console owns
+	// spare is a finished statement the instance is done with, reused for
+	// the next one rather than allocating (see statement.Done).
+	spare   *statement
+	wakeAt  Time    // a \run in progress ends at this time
+	last    *Output // the previous statement's outcome, for \expect
+	lastOut Output  // where last points: a copy the console owns
 	// sessions are the console's connections, one per instance, so an open
 	// transaction stays open across \connect.
 	sessions map[string]*db.Session

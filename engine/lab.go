@@ -303,10 +303,18 @@ const maxOutputs = 5000
 
 func (l *Lab) emit(o Output) {
 	o.At = l.c.Now()
-	if len(l.outputs) == 2*maxOutputs {
+	switch n := len(l.outputs); {
+	case n == 2*maxOutputs:
 		n := copy(l.outputs, l.outputs[maxOutputs:])
 		clear(l.outputs[n:])
 		l.outputs = l.outputs[:n]
+	case n == cap(l.outputs):
+		// The buffer doubles, from 64 up to its bound: append's gentler
+		// growth of large slices (and its rounding up) would allocate and
+		// copy half as much again on the way to a thousand outputs.
+		grown := make([]Output, n, min(max(2*n, 64), 2*maxOutputs))
+		copy(grown, l.outputs)
+		l.outputs = grown
 	}
 	l.outputs = append(l.outputs, o)
 	l.outSeq++

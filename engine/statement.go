@@ -21,8 +21,18 @@ type statement struct {
 	con *console
 }
 
-// Done implements db.Waiter.
-func (st *statement) Done(out db.Outcome) { st.complete(st.l, st.con, out) }
+// Done implements db.Waiter. The instance calls it once, when it has
+// finished the statement's request, and keeps no other use for it: from
+// then on nothing refers to st (the console's running statement, if it
+// was st, is cleared by complete, or was by an earlier fail), so it
+// becomes the console's spare for its next statement.
+func (st *statement) Done(out db.Outcome) {
+	con := st.con
+	st.complete(st.l, con, out)
+	if con.spare == nil && con.running != st {
+		con.spare = st
+	}
+}
 
 func (st *statement) output(con *console) Output {
 	return Output{Console: con.name, Conn: st.conn, Kind: OutSQL, Line: st.item.Line, Col: st.item.Col, Input: st.item.Text, Started: st.started}
@@ -102,7 +112,13 @@ func (con *console) session(name string) *db.Session {
 }
 
 func (l *Lab) startSQL(con *console, it script.Item) {
-	st := &statement{conn: con.conn, item: it, started: l.c.Now(), l: l, con: con}
+	st := con.spare
+	if st != nil {
+		con.spare = nil
+		*st = statement{conn: con.conn, item: it, started: l.c.Now(), l: l, con: con}
+	} else {
+		st = &statement{conn: con.conn, item: it, started: l.c.Now(), l: l, con: con}
+	}
 	con.running = st
 	if it.Err != nil {
 		st.fail(l, con, it.Err)

@@ -10,6 +10,7 @@
 package backup
 
 import (
+	"encoding/binary"
 	"slices"
 
 	"aurora-lab/engine/internal/redo"
@@ -44,25 +45,115 @@ type Stats struct {
 	Bytes      int64 // bytes of records kept
 }
 
-// pgLog is one PG's records, in LSN order, in chunks of chunkRecords: a
-// PG's log only grows, and a single slice would copy all of it (records
-// hold pointers, so with write barriers) every time it outgrew its array.
+// pgLog is one PG's records, in LSN order, encoded one after the other
+// in chunks of bytes. The store keeps every record it is sent, so it is
+// the largest thing a long run holds: encoded, a record takes about a
+// third of its 104 bytes, the chunks hold no pointers for the collector
+// to scan, and the store shares no memory with the batches it was sent.
+// A record never straddles two chunks; a chunk is never reallocated, so
+// the log grows without copying what it holds.
 type pgLog struct {
 	pg     redo.PGID
-	chunks [][]redo.Record // every chunk full but the last
+	high   redo.LSN // the last record's LSN, NoLSN when there is none
+	n      int      // records held
+	chunks [][]byte // every chunk full but the last, as far as records fit
 }
 
-// chunkRecords is the size of a chunk of a PG's log.
-const chunkRecords = 256
+// logChunk is the size of a chunk of a PG's log, in bytes; a record too
+// large for one gets a chunk of its own size.
+const logChunk = 4096
 
-// add appends r to the log.
+// add appends r to the log. r.LSN must be above every LSN it holds.
 func (l *pgLog) add(r *redo.Record) {
+	// At most 10 bytes per varint (nine of them) and three of flags.
+	most := 3 + 9*binary.MaxVarintLen64 + len(r.Key) + len(r.Value)
 	k := len(l.chunks)
-	if k == 0 || len(l.chunks[k-1]) == chunkRecords {
-		l.chunks = append(l.chunks, make([]redo.Record, 0, chunkRecords))
+	if k == 0 || cap(l.chunks[k-1])-len(l.chunks[k-1]) < most {
+		l.chunks = append(l.chunks, make([]byte, 0, max(logChunk, most)))
 		k++
 	}
-	l.chunks[k-1] = append(l.chunks[k-1], *r)
+	l.chunks[k-1] = encode(l.chunks[k-1], r, l.pg, l.high)
+	l.high = r.LSN
+	l.n++
+}
+
+// Flags of an encoded record.
+const (
+	flagCPL = 1 << iota
+	flagCommit
+	flagKey   // Key is not nil
+	flagValue // Value is not nil
+)
+
+// encode appends r to b. LSNs go as differences from the one they are
+// near (the record's LSN from the previous one's, its backlinks from its
+// own LSN, its PG from the log's), so most take a byte or two.
+func encode(b []byte, r *redo.Record, pg redo.PGID, prev redo.LSN) []byte {
+	var flags byte
+	if r.CPL {
+		flags |= flagCPL
+	}
+	if r.Commit {
+		flags |= flagCommit
+	}
+	if r.Key != nil {
+		flags |= flagKey
+	}
+	if r.Value != nil {
+		flags |= flagValue
+	}
+	b = append(b, byte(r.Op), r.Stream, flags)
+	b = binary.AppendUvarint(b, uint64(r.LSN-prev))
+	b = binary.AppendVarint(b, int64(r.PG)-int64(pg))
+	b = binary.AppendUvarint(b, uint64(r.Page))
+	b = binary.AppendVarint(b, int64(r.LSN-r.PrevVolume))
+	b = binary.AppendVarint(b, int64(r.LSN-r.PrevPG))
+	b = binary.AppendVarint(b, int64(r.LSN-r.PrevPage))
+	b = binary.AppendUvarint(b, r.Txn)
+	b = binary.AppendUvarint(b, uint64(len(r.Key)))
+	b = append(b, r.Key...)
+	b = binary.AppendUvarint(b, uint64(len(r.Value)))
+	return append(b, r.Value...)
+}
+
+// decode reads the record at the start of b, which follows the record of
+// LSN prev, and returns it with the bytes after it. Key and Value point
+// into b, capped so an append to them cannot reach the next record.
+func decode(b []byte, pg redo.PGID, prev redo.LSN) (redo.Record, []byte) {
+	var r redo.Record
+	r.Op, r.Stream = redo.Op(b[0]), b[1]
+	flags := b[2]
+	r.CPL, r.Commit = flags&flagCPL != 0, flags&flagCommit != 0
+	b = b[3:]
+	u := func() uint64 {
+		v, n := binary.Uvarint(b)
+		b = b[n:]
+		return v
+	}
+	s := func() int64 {
+		v, n := binary.Varint(b)
+		b = b[n:]
+		return v
+	}
+	r.LSN = prev + redo.LSN(u())
+	r.PG = redo.PGID(int64(pg) + s())
+	r.Page = redo.PageID(u())
+	r.PrevVolume = r.LSN - redo.LSN(s())
+	r.PrevPG = r.LSN - redo.LSN(s())
+	r.PrevPage = r.LSN - redo.LSN(s())
+	r.Txn = u()
+	bytes := func(present bool) []byte {
+		n := int(u())
+		v := b[:n:n]
+		b = b[n:]
+		if !present {
+			return nil
+		}
+		return v
+	}
+	r.Key = bytes(flags&flagKey != 0)
+	r.Value = bytes(flags&flagValue != 0)
+	return r, b
 }
 
 // New returns an empty backup store.
@@ -91,7 +182,7 @@ func (b *Node) Handle(env wire.Env, m *wire.Msg) {
 		b.pgs = slices.Insert(b.pgs, i, pgLog{pg: m.PG})
 	}
 	l := &b.pgs[i]
-	high := l.high()
+	high := l.high
 	var kept int64
 	if m.Batch != nil && len(m.Batch.Records) > 0 {
 		if m.A > high {
@@ -114,56 +205,39 @@ func (b *Node) Handle(env wire.Env, m *wire.Msg) {
 	env.Send(wire.Msg{Kind: wire.StageAck, From: b.ID, To: m.From, PG: m.PG, Seg: m.Seg, A: high, N: kept})
 }
 
-func (l *pgLog) high() redo.LSN {
-	k := len(l.chunks)
-	if k == 0 {
-		return redo.NoLSN
-	}
-	c := l.chunks[k-1]
-	return c[len(c)-1].LSN
-}
-
 // Staged reports the highest LSN the store holds for pg: it holds every
 // record of pg up to it.
 func (b *Node) Staged(pg redo.PGID) redo.LSN {
 	if i, ok := b.find(pg); ok {
-		return b.pgs[i].high()
+		return b.pgs[i].high
 	}
 	return redo.NoLSN
 }
 
 // Records returns the records of pg with LSN at or below upto, in LSN
 // order: what a point-in-time restore to upto replays for pg. The caller
-// owns the slice; the records must not be changed.
+// owns the slice; the records must not be changed (their keys and values
+// are the store's).
 func (b *Node) Records(pg redo.PGID, upto redo.LSN) []redo.Record {
 	i, ok := b.find(pg)
 	if !ok {
 		return nil
 	}
-	chunks := b.pgs[i].chunks
-	if len(chunks) == 0 {
-		return []redo.Record{}
-	}
-	// Every chunk before the one that holds the first record above upto
-	// is taken whole.
-	k := 0
-	for k+1 < len(chunks) && chunks[k+1][0].LSN <= upto {
-		k++
-	}
-	c := chunks[k]
-	// The first record of c above upto; the comparison never reports a
-	// match.
-	j, _ := slices.BinarySearchFunc(c, upto, func(r redo.Record, l redo.LSN) int {
-		if r.LSN <= l {
-			return -1
+	l := &b.pgs[i]
+	out := make([]redo.Record, 0, l.n)
+	prev := redo.NoLSN
+	for _, c := range l.chunks {
+		for len(c) > 0 {
+			var r redo.Record
+			r, c = decode(c, l.pg, prev)
+			if r.LSN > upto {
+				return out
+			}
+			out = append(out, r)
+			prev = r.LSN
 		}
-		return 1
-	})
-	out := make([]redo.Record, 0, k*chunkRecords+j)
-	for _, c := range chunks[:k] {
-		out = append(out, c...)
 	}
-	return append(out, c[:j]...)
+	return out
 }
 
 // PGs returns the protection groups the store holds records of, in order.

@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"reflect"
 	"testing"
 
 	"aurora-lab/engine/internal/redo"
@@ -75,5 +76,54 @@ func TestStageKeepsOneGapFreeCopy(t *testing.T) {
 	// An empty Stage is a probe: the ack says how far the store is.
 	if ack = stage(b, e, 3, 4, 1, 0, nil); ack.A != 7 || ack.N != 0 {
 		t.Fatalf("probe ack %+v", ack)
+	}
+}
+
+// The store keeps its records encoded; what Records returns must be the
+// records it was sent, field for field, nil keys and values included,
+// however odd the backlinks and however large the record.
+func TestRecordsComeBackAsSent(t *testing.T) {
+	// encode writes every field of a record by name: a field added to
+	// redo.Record must be added there too.
+	if n := reflect.TypeFor[redo.Record]().NumField(); n != 13 {
+		t.Fatalf("redo.Record has %d fields; encode and decode know 13", n)
+	}
+	big := make([]byte, 3*logChunk)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	sent := []redo.Record{
+		{LSN: 1, PG: 4, Op: redo.OpFormat, Page: 7, Key: []byte{}, Value: []byte("hdr")},
+		{LSN: 2, Stream: 3, PG: 4, Op: redo.OpPut, Page: 1 << 40, PrevVolume: 1, PrevPG: 1, Txn: 1<<64 - 1, Key: []byte("k"), CPL: true},
+		{LSN: 300, PG: 5, Op: redo.OpDelete, PrevPage: 1000, PrevPG: 2, Commit: true, CPL: true, Value: []byte{}},
+		{LSN: 301, PG: 4, Op: redo.OpHeader, PrevPG: 300, Value: big},
+		{LSN: 1 << 62, PG: 4, Op: redo.OpNoop, PrevVolume: 301, PrevPG: 301, PrevPage: 1<<64 - 1},
+	}
+	for i := 1; i < 200; i++ { // enough to fill several chunks
+		sent = append(sent, redo.Record{LSN: 1<<62 + redo.LSN(i), PG: 4, Op: redo.OpPut, PrevPG: 1<<62 + redo.LSN(i-1), Key: []byte("key"), Value: big[:i]})
+	}
+	b, e := New(9, "s3"), &env{}
+	// Batch.Add wants every record of its PG: one of PG 5 goes in by hand.
+	batch := &redo.Batch{PG: 4, Records: sent}
+	if ack := stage(b, e, 0, 1, 4, 0, batch); ack.N != int64(len(sent)) {
+		t.Fatalf("kept %d of %d", ack.N, len(sent))
+	}
+	if got := b.Records(4, ^redo.LSN(0)); !reflect.DeepEqual(got, sent) {
+		t.Fatalf("records differ from those sent:\n%+v\n%+v", got[:5], sent[:5])
+	}
+	if got := b.Records(4, 300); !reflect.DeepEqual(got, sent[:3]) {
+		t.Fatalf("Records(4, 300) = %+v", got)
+	}
+	if got := b.Records(4, 0); got == nil || len(got) != 0 {
+		t.Fatalf("Records(4, 0) = %#v, want an empty slice", got)
+	}
+	if b.Staged(4) != sent[len(sent)-1].LSN {
+		t.Fatalf("Staged = %d", b.Staged(4))
+	}
+	// A key handed out cannot be appended into the next record.
+	k := b.Records(4, 2)[1].Key
+	_ = append(k, 'x')
+	if !reflect.DeepEqual(b.Records(4, ^redo.LSN(0)), sent) {
+		t.Fatal("an append to a returned key changed the store")
 	}
 }

@@ -83,6 +83,7 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{cfg: cfg, rand: sim.NewRand(cfg.Seed), traceSum: 14695981039346656037, volEpoch: 1}
+	c.q.SetForget((*wire.Msg).Forget)
 	// Storage nodes first: a1 a2 b1 b2 c1 c2 with two per AZ, then the
 	// backup store (the model's S3), a regional service outside the AZs.
 	nodes := 3 * cfg.NodesPerAZ

@@ -1,5 +1,10 @@
 package sim
 
+import (
+	"math/bits"
+	"slices"
+)
+
 // Queue is the event queue: a binary min-heap ordered by (time, sequence),
 // so events due at the same instant leave in the order they were scheduled.
 //
@@ -7,19 +12,56 @@ package sim
 // entries, so pushing and popping allocate nothing once the slab has grown
 // to the run's peak. That keeps the hot loop fast natively and, above all,
 // in WebAssembly, where allocation is dear.
+//
+// The slab is a list of fixed-size chunks: it grows by a chunk at a time
+// and never copies the events it holds (they hold pointers, so a copy is
+// a bulk write under barriers), and a slot's event never moves.
 type Queue[E any] struct {
-	heap []entry
-	slab []E
-	free []int32
-	seq  uint64
+	heap   []entry
+	chunks []*[queueChunk]E
+	// slots counts the slots ever handed out, in use or free.
+	slots int32
+	free  []int32
+	seq   uint32
 	// held is one more than the slot of the event Take handed out, 0 when
 	// none is out: that slot stays in use until Release.
 	held int32
+	// forget, when set, drops the references of an event whose slot is
+	// freed (see SetForget); otherwise the whole event is zeroed.
+	forget func(e *E)
 }
 
+// SetForget makes the queue call f on an event whose slot it frees, in
+// place of zeroing the event, so the collector may have what it pointed
+// to. f must clear every pointer the event holds; its other fields may
+// stay, as the slot's next event overwrites them all. A large event with
+// few pointers is cleared with a store or two rather than a typed clear
+// of all its bytes (under write barriers while the collector marks).
+func (q *Queue[E]) SetForget(f func(e *E)) { q.forget = f }
+
+// clearSlot clears the event in slot, which is being freed.
+func (q *Queue[E]) clearSlot(slot int32) {
+	p := q.event(slot)
+	if q.forget != nil {
+		q.forget(p)
+		return
+	}
+	var zero E
+	*p = zero
+}
+
+// queueChunk is how many events a chunk of the slab holds: a power of
+// two, so a slot splits into chunk and index with a shift and a mask.
+const (
+	queueChunkShift = 7
+	queueChunk      = 1 << queueChunkShift
+)
+
+// entry is one pending event in the heap: 16 bytes, so a sift moves
+// little and four entries share a cache line.
 type entry struct {
 	at   Time
-	seq  uint64
+	seq  uint32
 	slot int32
 }
 
@@ -27,16 +69,18 @@ func (a entry) less(b entry) bool {
 	return a.at < b.at || a.at == b.at && a.seq < b.seq
 }
 
-// lessBit is less as 0 or 1, computed without branches.
+// lessBit is less as 0 or 1, computed without branches: (time, seq) as
+// one 128-bit number, compared by the borrow out of its subtraction. The
+// time's sign bit is flipped so unsigned order is signed order.
 func (a entry) lessBit(b entry) int {
-	return bit(a.at < b.at) | bit(a.at == b.at)&bit(a.seq < b.seq)
+	_, borrow := bits.Sub64(uint64(a.seq), uint64(b.seq), 0)
+	_, borrow = bits.Sub64(uint64(a.at)^1<<63, uint64(b.at)^1<<63, borrow)
+	return int(borrow)
 }
 
-func bit(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+// event returns the event in slot.
+func (q *Queue[E]) event(slot int32) *E {
+	return &q.chunks[slot>>queueChunkShift][slot&(queueChunk-1)]
 }
 
 // Len reports the number of pending events.
@@ -52,14 +96,42 @@ func (q *Queue[E]) PushRef(at Time, e *E) {
 	if n := len(q.free); n > 0 {
 		slot = q.free[n-1]
 		q.free = q.free[:n-1]
-		q.slab[slot] = *e
 	} else {
-		slot = int32(len(q.slab))
-		q.slab = append(q.slab, *e)
+		slot = q.slots
+		if slot&(queueChunk-1) == 0 {
+			q.chunks = append(q.chunks, new([queueChunk]E))
+		}
+		q.slots++
+	}
+	*q.event(slot) = *e
+	if q.seq == ^uint32(0) {
+		q.renumber()
 	}
 	q.seq++
 	q.heap = append(q.heap, entry{at: at, seq: q.seq, slot: slot})
 	q.up(len(q.heap) - 1)
+}
+
+// renumber gives the pending entries the sequence numbers 1, 2, ... in
+// the order of their old ones, so the counter can start again after them
+// without wrapping. Every comparison between two entries, pending or yet
+// to come, comes out as before, so the heap stays valid as it lies and
+// events leave in the same order.
+func (q *Queue[E]) renumber() {
+	byOrder := make([]*entry, len(q.heap))
+	for i := range q.heap {
+		byOrder[i] = &q.heap[i]
+	}
+	slices.SortFunc(byOrder, func(a, b *entry) int {
+		if a.seq < b.seq {
+			return -1
+		}
+		return 1
+	})
+	for i, e := range byOrder {
+		e.seq = uint32(i + 1)
+	}
+	q.seq = uint32(len(byOrder))
 }
 
 // Next reports the time of the earliest event, or Never when there is none.
@@ -78,8 +150,8 @@ func (q *Queue[E]) Pop() (Time, E, bool) {
 		return 0, zero, false
 	}
 	top := q.removeTop()
-	e := q.slab[top.slot]
-	q.slab[top.slot] = zero // let the collector have what e points to
+	e := *q.event(top.slot)
+	q.clearSlot(top.slot) // let the collector have what e points to
 	q.free = append(q.free, top.slot)
 	return top.at, e, true
 }
@@ -87,8 +159,8 @@ func (q *Queue[E]) Pop() (Time, E, bool) {
 // Take removes the earliest event and returns it where it lies, with its
 // time, so a large event is not copied out. The event stays valid, and its
 // slot out of use, until Release; the queue may be pushed to meanwhile,
-// which never moves it under the caller (a grown slab leaves the old copy
-// alone). It returns false when the queue is empty.
+// which never moves it under the caller (a slot's event stays where it
+// is). It returns false when the queue is empty.
 func (q *Queue[E]) Take() (Time, *E, bool) {
 	if q.held != 0 {
 		q.Release()
@@ -98,7 +170,7 @@ func (q *Queue[E]) Take() (Time, *E, bool) {
 	}
 	top := q.removeTop()
 	q.held = top.slot + 1
-	return top.at, &q.slab[top.slot], true
+	return top.at, q.event(top.slot), true
 }
 
 // Release hands back the slot of the event Take returned; the caller must
@@ -109,8 +181,7 @@ func (q *Queue[E]) Release() {
 	}
 	slot := q.held - 1
 	q.held = 0
-	var zero E
-	q.slab[slot] = zero // let the collector have what the event points to
+	q.clearSlot(slot) // let the collector have what the event points to
 	q.free = append(q.free, slot)
 }
 
@@ -161,7 +232,7 @@ func (q *Queue[E]) removeTop() entry {
 // returns false. f must not change the queue.
 func (q *Queue[E]) Each(f func(at Time, e *E) bool) {
 	for _, h := range q.heap {
-		if !f(h.at, &q.slab[h.slot]) {
+		if !f(h.at, q.event(h.slot)) {
 			return
 		}
 	}
@@ -169,11 +240,10 @@ func (q *Queue[E]) Each(f func(at Time, e *E) bool) {
 
 // Filter removes every pending event for which drop returns true.
 func (q *Queue[E]) Filter(drop func(e *E) bool) {
-	var zero E
 	kept := q.heap[:0]
 	for _, h := range q.heap {
-		if drop(&q.slab[h.slot]) {
-			q.slab[h.slot] = zero
+		if drop(q.event(h.slot)) {
+			q.clearSlot(h.slot)
 			q.free = append(q.free, h.slot)
 			continue
 		}

@@ -221,8 +221,8 @@ func TestQueueLayoutMatchesTextbookSiftDown(t *testing.T) {
 		}
 		for j := range ref {
 			h := q.heap[j]
-			if h.at != ref[j].at || q.slab[h.slot] != ref[j].id {
-				t.Fatalf("step %d: entry %d is %d at %d, want %d at %d", i, j, q.slab[h.slot], h.at, ref[j].id, ref[j].at)
+			if h.at != ref[j].at || *q.event(h.slot) != ref[j].id {
+				t.Fatalf("step %d: entry %d is %d at %d, want %d at %d", i, j, *q.event(h.slot), h.at, ref[j].id, ref[j].at)
 			}
 		}
 	}
@@ -269,5 +269,88 @@ func TestRandMatchesMathRand(t *testing.T) {
 				t.Fatalf("draw %d: IntN %v, want %v", i, a, b)
 			}
 		}
+	}
+}
+
+// When the sequence counter is about to wrap, the pending entries are
+// numbered again from 1; events must still leave in (time, seq) order,
+// ties in the order they were scheduled.
+func TestQueueSequenceWrapKeepsOrder(t *testing.T) {
+	var q Queue[int]
+	q.seq = ^uint32(0) - 50
+	r := NewRand(3)
+	type ev struct {
+		at Time
+		id int
+	}
+	var ref []ev
+	var got []ev
+	var now Time
+	for i := range 400 {
+		if r.IntN(3) > 0 || q.Len() == 0 {
+			at := now + Time(r.IntN(10))
+			q.Push(at, i)
+			ref = append(ref, ev{at, i})
+			continue
+		}
+		at, id, _ := q.Pop()
+		now = at
+		got = append(got, ev{at, id})
+	}
+	for q.Len() > 0 {
+		at, id, _ := q.Pop()
+		got = append(got, ev{at, id})
+	}
+	if q.seq > 1000 {
+		t.Fatalf("the sequence did not start again: %d", q.seq)
+	}
+	slices.SortStableFunc(ref, func(a, b ev) int { return int(a.at - b.at) })
+	if !slices.Equal(got, ref) {
+		t.Fatal("order across the sequence wrap differs from a stable sort by time")
+	}
+}
+
+// BenchmarkQueueTimers is the queue as a busy cluster holds it: a thousand
+// alarms far ahead (statement deadlines) under a hundred events due soon.
+func BenchmarkQueueTimers(b *testing.B) {
+	var q Queue[[13]uint64]
+	r := NewRand(1)
+	for i := range 1000 {
+		q.Push(Time(2*Second+Time(i)*Millisecond), [13]uint64{uint64(i)})
+	}
+	for i := range 100 {
+		q.Push(Time(r.IntN(1_000_000)), [13]uint64{uint64(i)})
+	}
+	b.ResetTimer()
+	for range b.N {
+		at, e, _ := q.Take()
+		q.PushRef(at+Time(1+r.IntN(1_000_000)), e)
+		q.Release()
+	}
+}
+
+// With SetForget, a freed slot is handed to the forget function (Pop,
+// Release and Filter alike) rather than zeroed.
+func TestQueueForget(t *testing.T) {
+	type ev struct {
+		p *int
+		n int
+	}
+	var q Queue[ev]
+	forgot := 0
+	q.SetForget(func(e *ev) { e.p = nil; forgot++ })
+	x := 1
+	for i := range 4 {
+		q.Push(Time(i), ev{p: &x, n: i})
+	}
+	q.Pop()
+	_, e, _ := q.Take()
+	q.Release()
+	if e.p != nil || e.n != 1 || forgot != 2 {
+		t.Fatalf("after Release the slot holds %+v, forget called %d times", *e, forgot)
+	}
+	q.Filter(func(e *ev) bool { return e.n == 3 })
+	if forgot != 3 || q.Len() != 1 {
+		t.Fatalf("Filter: forget called %d times, %d left", forgot, q.Len())
 	}
 }

@@ -132,6 +132,19 @@ type Msg struct {
 	Sent sim.Time
 }
 
+// Forget drops the message's references (Batch and Body) once it is done
+// with, so they are not kept alive by its copy; the event queue calls it
+// on a delivered message's slot. A message that holds none (a timer, an
+// ack) costs no store at all.
+func (m *Msg) Forget() {
+	if m.Batch != nil {
+		m.Batch = nil
+	}
+	if m.Body != nil {
+		m.Body = nil
+	}
+}
+
 // Size reports the message's size on the wire in bytes.
 func (m *Msg) Size() int {
 	n := 64
