@@ -70,12 +70,19 @@ type PG struct {
 	Members []Member
 	scl     [quorum.MaxMembers]uint64 // per slot, the latest SCL it reported
 	pgcl    redo.LSN
-	last    redo.LSN    // the PG's last allocated LSN (its PG backlink head)
-	pending *redo.Batch // records waiting for the boxcar to leave
+	last    redo.LSN // the PG's last allocated LSN (its PG backlink head)
+	// unsent are the records waiting for the boxcar to leave; a flush
+	// copies them into a batch of their size, and the buffer serves the
+	// next boxcar. Nothing else holds it; records left past its length
+	// are stale copies, kept alive until overwritten.
+	unsent []redo.Record
 	// outstanding are the PG's allocated LSNs above PGCL, in order.
 	outstanding []redo.LSN
-	sent        []redo.Record // records sent and not yet below PGCL
-	retryArmed  bool
+	// sent are the records sent and not yet below PGCL, in order: the
+	// Records of the batches flushed, which are never changed once sent,
+	// with the records below PGCL cut from the first.
+	sent       [][]redo.Record
+	retryArmed bool
 	// told are the VDL and PGMRPL the segments were last sent.
 	toldVDL, toldMRPL redo.LSN
 	// reads counts the writer's page reads in flight per read point, for
@@ -362,42 +369,11 @@ func (v *Volume) allocate(env wire.Env, mtr []redo.Record) {
 			v.recentPGs = append(v.recentPGs, p.ID)
 		}
 		p.recent = append(p.recent, r.LSN)
-		if p.pending == nil {
-			p.pending = newBatch(p.ID, len(mtr)-i)
+		if len(p.unsent) == 0 {
 			env.After(v.cfg.BoxcarDelay, wire.Msg{Kind: wire.Timer, From: v.self, To: v.self, PG: p.ID, N: AlarmFlush})
 		}
-		p.pending.Add(*r)
+		p.unsent = append(p.unsent, *r)
 	}
-}
-
-// A batch is allocated together with room for its first records, sized
-// to the MTR that opens it: a boxcar most often carries one MTR of a
-// record or two, and then costs one allocation rather than two.
-type (
-	batch2 struct {
-		b    redo.Batch
-		room [2]redo.Record
-	}
-	batch4 struct {
-		b    redo.Batch
-		room [4]redo.Record
-	}
-)
-
-// newBatch returns an empty batch of PG pg with room for at least n
-// records: the rest of an MTR, most often all on this PG.
-func newBatch(pg redo.PGID, n int) *redo.Batch {
-	switch {
-	case n <= 2:
-		x := &batch2{b: redo.Batch{PG: pg}}
-		x.b.Records = x.room[:0]
-		return &x.b
-	case n <= 4:
-		x := &batch4{b: redo.Batch{PG: pg}}
-		x.b.Records = x.room[:0]
-		return &x.b
-	}
-	return &redo.Batch{PG: pg, Records: make([]redo.Record, 0, n)}
 }
 
 func (v *Volume) activate(id redo.PGID) {
@@ -427,12 +403,13 @@ func (v *Volume) Handle(env wire.Env, m *wire.Msg) bool {
 
 // flush sends a PG's boxcar to every member.
 func (v *Volume) flush(env wire.Env, p *PG) {
-	b := p.pending
-	if b == nil {
+	if len(p.unsent) == 0 {
 		return
 	}
-	p.pending = nil
-	p.sent = append(p.sent, b.Records...)
+	b := redo.NewBatch(p.ID, len(p.unsent))
+	b.AddAll(p.unsent)
+	p.unsent = p.unsent[:0]
+	p.sent = append(p.sent, b.Records)
 	v.stats.BatchesSent++
 	for _, mem := range p.Members {
 		v.send(env, p, mem, b)
@@ -475,20 +452,23 @@ func (v *Volume) retry(env wire.Env, p *PG) {
 		return
 	}
 	for i, mem := range p.Members {
-		var b *redo.Batch
-		for _, r := range p.sent {
-			if uint64(r.LSN) <= p.scl[i] {
-				continue
-			}
-			if b == nil {
-				b = &redo.Batch{PG: p.ID}
-			}
-			b.Add(r)
+		// The records above the member's SCL end the sent list: count
+		// them, then copy them into a batch of their size.
+		scl, n := redo.LSN(p.scl[i]), 0
+		for _, recs := range p.sent {
+			n += len(recs) - firstAbove(recs, scl)
 		}
-		if b != nil {
-			v.stats.Retries++
-			v.send(env, p, mem, b)
+		if n == 0 {
+			continue
 		}
+		b := redo.NewBatch(p.ID, n)
+		for _, recs := range p.sent {
+			if j := firstAbove(recs, scl); j < len(recs) {
+				b.AddAll(recs[j:])
+			}
+		}
+		v.stats.Retries++
+		v.send(env, p, mem, b)
 	}
 	v.armRetry(env, p)
 }
@@ -526,18 +506,30 @@ func (v *Volume) ack(env wire.Env, m *wire.Msg) bool {
 	// record would allocate a new one. Nothing else holds their arrays.
 	p.outstanding = append(p.outstanding[:0], p.outstanding[n:]...)
 	n = 0
-	for n < len(p.sent) && p.sent[n].LSN <= pgcl {
+	for n < len(p.sent) && p.sent[n][len(p.sent[n])-1].LSN <= pgcl {
 		n++
 	}
 	k := copy(p.sent, p.sent[n:])
 	clear(p.sent[k:])
 	p.sent = p.sent[:k]
+	if k > 0 {
+		p.sent[0] = p.sent[0][firstAbove(p.sent[0], pgcl):]
+	}
 	if len(p.outstanding) == 0 {
 		if i, ok := slices.BinarySearch(v.active, p.ID); ok {
 			v.active = slices.Delete(v.active, i, i+1)
 		}
 	}
 	return v.advance(env)
+}
+
+// firstAbove returns the index of the first of recs (in LSN order) above l.
+func firstAbove(recs []redo.Record, l redo.LSN) int {
+	j := 0
+	for j < len(recs) && recs[j].LSN <= l {
+		j++
+	}
+	return j
 }
 
 // advance recomputes VCL and VDL and reports whether VDL moved. VCL is one
