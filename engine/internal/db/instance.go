@@ -119,17 +119,12 @@ type Instance struct {
 	followers []followerRP
 
 	// replica state
-	vdl       redo.LSN      // the VDL the instance reads at (replica: as streamed)
-	pending   []redo.Record // streamed records above the applied VDL
-	streamBuf []redo.Record // writer: records waiting to be streamed
-	// streamBatch is the batch allocated with streamBuf's room, to carry
-	// it at the next flush.
-	streamBatch *redo.Batch
-	// streamHint is how many records the larger of the last two flushes
-	// carried, streamLast how many the last one did: inserts that fill a
-	// page alternate with inserts that split one, and a buffer sized to
-	// the last flush alone would grow every other time.
-	streamHint, streamLast int
+	vdl     redo.LSN      // the VDL the instance reads at (replica: as streamed)
+	pending []redo.Record // streamed records above the applied VDL
+	// streamBuf (writer) collects the records waiting to be streamed; a
+	// flush copies them into a batch of their size and empties it.
+	// Nothing else holds it; records past its length are stale copies.
+	streamBuf []redo.Record
 	// lastDef is the table definition decoded last.
 	lastDef defCache
 	// spareMTR is an MTR kept for reuse once committed.
@@ -249,7 +244,7 @@ func (in *Instance) Crash() {
 	in.reqs = nil
 	in.fetches = nil
 	in.pending = nil
-	in.streamBuf, in.streamBatch = nil, nil
+	in.streamBuf = nil
 	in.streamArm = false
 	in.heads, in.headsKnown, in.synced = nil, false, nil
 	in.out, in.in = streamOut{}, streamIn{}

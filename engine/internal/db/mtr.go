@@ -132,12 +132,6 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 		in.hold(mt, recs)
 		return recs[len(recs)-1].LSN, nil
 	}
-	if in.streamBuf == nil {
-		// The buffer goes out with each flush; a new one starts with
-		// room for as many records as recent flushes carried.
-		in.streamBatch = newStreamBatch(max(len(recs), in.streamHint))
-		in.streamBuf = in.streamBatch.Records
-	}
 	in.streamBuf = append(in.streamBuf, recs...)
 	in.armStream(env)
 	// The volume and the stream keep copies of the records; the MTR's
@@ -145,36 +139,6 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 	lsn := recs[len(recs)-1].LSN
 	in.recycle(m)
 	return lsn, nil
-}
-
-// A stream batch is allocated together with room for its records, sized
-// to what recent flushes carried: an insert's flush carries a few records,
-// or a dozen when it splits a page.
-type (
-	streamBatch4 struct {
-		b    redo.Batch
-		room [4]redo.Record
-	}
-	streamBatch12 struct {
-		b    redo.Batch
-		room [12]redo.Record
-	}
-)
-
-// newStreamBatch returns an empty batch whose Records has room for at
-// least n records.
-func newStreamBatch(n int) *redo.Batch {
-	switch {
-	case n <= 4:
-		x := &streamBatch4{}
-		x.b.Records = x.room[:0]
-		return &x.b
-	case n <= 12:
-		x := &streamBatch12{}
-		x.b.Records = x.room[:0]
-		return &x.b
-	}
-	return &redo.Batch{Records: make([]redo.Record, 0, n)}
 }
 
 // leafFor returns the leaf of the directory dir that holds key: the entry
@@ -213,14 +177,11 @@ func (in *Instance) flushStream(env wire.Env) {
 	}
 	var b *redo.Batch
 	if len(in.streamBuf) > 0 {
-		b = in.streamBatch
-		if b == nil || &b.Records[:1][0] != &in.streamBuf[0] {
-			b = &redo.Batch{} // the buffer outgrew its room, or has none
-		}
-		b.Records = in.streamBuf
-		in.streamHint = max(len(in.streamBuf), in.streamLast)
-		in.streamLast = len(in.streamBuf)
-		in.streamBuf, in.streamBatch = nil, nil
+		// The records go out in a batch of their size; the buffer
+		// collects the next flush's.
+		b = redo.NewBatch(0, len(in.streamBuf))
+		b.Records = append(b.Records, in.streamBuf...)
+		in.streamBuf = in.streamBuf[:0]
 	}
 	var recs []redo.Record
 	if b != nil {
