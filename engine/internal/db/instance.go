@@ -125,6 +125,9 @@ type Instance struct {
 	// flush copies them into a batch of their size and empties it.
 	// Nothing else holds it; records past its length are stale copies.
 	streamBuf []redo.Record
+	// rowBuf is scratch for encoding a row before it is copied into a
+	// record's value; only applyChanges uses it, between the two.
+	rowBuf []byte
 	// lastDef is the table definition decoded last.
 	lastDef defCache
 	// spareMTR is an MTR kept for reuse once committed.

@@ -126,8 +126,11 @@ func decodeVersion(b []byte) (version, int, error) {
 	return version{}, 0, errCorruptRow
 }
 
-func (r rowRec) encode() []byte {
-	b := appendVersion(nil, r.cur)
+func (r rowRec) encode() []byte { return r.appendTo(nil) }
+
+// appendTo appends the encoding of r to b.
+func (r rowRec) appendTo(b []byte) []byte {
+	b = appendVersion(b, r.cur)
 	if r.hasPrev {
 		b = append(b, 1)
 		b = appendVersion(b, r.prev)

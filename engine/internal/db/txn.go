@@ -70,9 +70,11 @@ type Txn struct {
 	first [1]txnRow
 }
 
+// txnRow is a row a transaction changed. key is the row key of its entry
+// on the transaction page, which no one changes.
 type txnRow struct {
 	table uint32
-	key   string
+	key   []byte
 }
 
 // lockKey names a row for SELECT ... FOR UPDATE locks.

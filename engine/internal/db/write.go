@@ -425,16 +425,25 @@ func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef
 	}
 	for i, c := range changes {
 		m := in.newMTR()
-		first := !slices.ContainsFunc(t.changed, func(x txnRow) bool { return x.table == def.ID && x.key == string(c.key) })
+		first := !slices.ContainsFunc(t.changed, func(x txnRow) bool { return x.table == def.ID && bytes.Equal(x.key, c.key) })
+		// The row is encoded in the instance's scratch buffer, then
+		// copied to bytes of its own: record values are never changed.
+		in.rowBuf = c.rec.appendTo(in.rowBuf[:0])
+		var value, entryKey []byte
 		if first {
 			// The entry's key (transaction id, change number) and value
-			// (table id, row key) share one allocation.
-			b := make([]byte, 12+4+len(c.key))
+			// (table id, row key), and the row, share one allocation.
+			n := 16 + len(c.key)
+			b := make([]byte, n+len(in.rowBuf))
 			binary.BigEndian.PutUint64(b, t.ID)
 			binary.BigEndian.PutUint32(b[8:], uint32(len(t.changed)))
 			binary.BigEndian.PutUint32(b[12:], def.ID)
 			copy(b[16:], c.key)
-			m.put(tp, b[:12:12], b[12:])
+			copy(b[n:], in.rowBuf)
+			m.put(tp, b[:12:12], b[12:n:n])
+			entryKey, value = b[16:n:n], b[n:]
+		} else {
+			value = bytes.Clone(in.rowBuf)
 		}
 		// The leaf is looked up again: an earlier change of this statement
 		// may have split it. The statement may also have waited (the
@@ -452,7 +461,7 @@ func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef
 			r.rest, r.restDef = changes[i:], def
 			return errMiss
 		}
-		m.put(leaf, c.key, c.rec.encode())
+		m.put(leaf, c.key, value)
 		in.maybeSplit(m, def, leaf, c.key)
 		if _, err := in.commitMTR(env, m); err != nil {
 			// Only the allocation limit stops an MTR; the rest waits.
@@ -460,7 +469,7 @@ func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef
 			return err
 		}
 		if first {
-			t.changed = append(t.changed, txnRow{table: def.ID, key: string(c.key)})
+			t.changed = append(t.changed, txnRow{table: def.ID, key: entryKey})
 			in.txns[t.ID] = t
 		}
 	}
