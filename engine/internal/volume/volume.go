@@ -491,6 +491,12 @@ func (v *Volume) ack(env wire.Env, m *wire.Msg) bool {
 		v.armRetry(env, p)
 	}
 	p.scl[i] = uint64(m.A)
+	if m.A <= p.pgcl {
+		// PGCL is never below what the SCLs make complete: the members
+		// at or above any LSN past it form no write quorum, and one that
+		// stays at or below PGCL joins none of them.
+		return decided && v.advance(env)
+	}
 	pgcl := redo.LSN(p.Quorum.CompleteLSN(p.scl[:p.Quorum.Len()]))
 	if pgcl <= p.pgcl {
 		// The ack may still have decided an MTR (its votes).
