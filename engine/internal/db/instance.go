@@ -357,12 +357,20 @@ type request struct {
 	waiter   Waiter // told the outcome when done is nil
 	started  sim.Time
 	state    reqState
-	need     []redo.PageID // pages the last attempt lacked
-	pinned   []redo.PageID
-	waitTxn  uint64 // the transaction whose row it waits for
-	txn      *Txn   // the transaction it commits, while reqDurable
-	text     string // the tag printed once durable
-	internal bool   // recovery work: no client
+	internal bool // recovery work: no client
+	// The flags and the small state of the groups below sit here, in
+	// one word with state: a request is allocated for every statement,
+	// and so it fits in 512 bytes.
+	lost, rolling      bool
+	ownTxnUsed         bool
+	ddlSent, ddlLocked bool
+	raw                uint8
+
+	need    []redo.PageID // pages the last attempt lacked
+	pinned  []redo.PageID
+	waitTxn uint64 // the transaction whose row it waits for
+	txn     *Txn   // the transaction it commits, while reqDurable
+	text    string // the tag printed once durable
 	// fn, when set, is the work of an internal request.
 	fn func(env wire.Env, r *request) (Outcome, error)
 	// resume, when set, finishes a statement the allocation limit stopped
@@ -375,24 +383,20 @@ type request struct {
 	// decided; lost is set when one lost; rolling while its transaction
 	// rolls back; implicit is its autocommit transaction.
 	votes    int
-	lost     bool
-	rolling  bool
 	implicit *Txn
 	// ownTxn is room for the first implicit transaction, allocated with
 	// the request; a retry that starts another gets a new one.
-	ownTxn     Txn
-	ownTxnUsed bool
+	// ownTxnUsed is set once it is taken.
+	ownTxn Txn
 	// firstChange is room for an insert's first planned change.
 	firstChange [1]change
-	// REGIONAL_RAW: what the other writers' VDLs were when it asked.
-	raw     int
+	// REGIONAL_RAW: where it is (raw), what the other writers' VDLs
+	// were when it asked.
 	rawWant []redo.LSN
 	rawLeft int
-	// DDL on a multi-master cluster.
-	ddlSent   bool
-	ddl       *DDLDone
-	ddlLocked bool
-	ddlName   string
+	// DDL on a multi-master cluster (and ddlSent, ddlLocked).
+	ddl     *DDLDone
+	ddlName string
 }
 
 // Exec runs stmt for sess and calls done once, when it completes or fails.

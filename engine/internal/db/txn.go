@@ -55,6 +55,9 @@ type Txn struct {
 	sess     *Session
 	explicit bool
 	state    txnState
+	// rawDone: the transaction has waited once for a cluster-wide
+	// consistent point (REGIONAL_RAW is paid once per transaction).
+	rawDone bool
 	// changed lists the rows the transaction changed, in order, as
 	// (table, key). They are also its entries on the transaction page, so
 	// recovery can undo them.
@@ -62,9 +65,6 @@ type Txn struct {
 	lockedFor []lockKey // rows locked by SELECT ... FOR UPDATE
 	commitLSN redo.LSN
 	started   sim.Time
-	// rawDone: the transaction has waited once for a cluster-wide
-	// consistent point (REGIONAL_RAW is paid once per transaction).
-	rawDone bool
 	// first is room for changed's first row: an autocommit statement
 	// mostly changes one, and then needs no array of its own.
 	first [1]txnRow
