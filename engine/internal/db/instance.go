@@ -136,11 +136,19 @@ type Instance struct {
 	// reqScratch is the list of requests a pass over them walks.
 	splitKeys, splitVals [][]byte
 	reqScratch           []*request
-	streamArm            bool
-	keepArmed            bool
-	keepRounds           int
-	lastFlush            sim.Time
-	lag                  []sim.Time // replica: lag samples, newest last (bounded)
+	// Requests are reused. A finished one waits in doneReqs until the
+	// instance next handles a message: by then no pass over the requests
+	// and no call that was running it is on the stack any more (Handle is
+	// never entered while the instance is at work). It then goes to
+	// freeReqs, for exec to take, unless its own transaction is still
+	// live (in txns), or several writers share the volume (their
+	// pending MTRs name their requests).
+	doneReqs, freeReqs []*request
+	streamArm          bool
+	keepArmed          bool
+	keepRounds         int
+	lastFlush          sim.Time
+	lag                []sim.Time // replica: lag samples, newest last (bounded)
 
 	// heads are the replica's PG heads at its VDL (index: PG id - 1), from
 	// the writer's stream; headsKnown once the writer sent the whole table.
@@ -245,6 +253,7 @@ func (in *Instance) Crash() {
 	clear(in.txns)
 	clear(in.forUpd)
 	in.reqs = nil
+	in.doneReqs, in.freeReqs = nil, nil
 	in.fetches = nil
 	in.pending = nil
 	in.streamBuf = nil
@@ -269,6 +278,9 @@ func (in *Instance) Crash() {
 
 // Handle processes one message addressed to the instance.
 func (in *Instance) Handle(env wire.Env, m *wire.Msg) {
+	if len(in.doneReqs) > 0 {
+		in.releaseReqs()
+	}
 	switch m.Kind {
 	case wire.Timer:
 		switch m.N {
@@ -419,7 +431,15 @@ func (in *Instance) ExecFor(env wire.Env, sess *Session, stmt sql.Stmt, w Waiter
 
 func (in *Instance) exec(env wire.Env, sess *Session, stmt sql.Stmt, done func(Outcome), w Waiter) {
 	in.reqSeq++
-	r := &request{id: in.reqSeq, sess: sess, stmt: stmt, done: done, waiter: w, started: env.Now()}
+	var r *request
+	if n := len(in.freeReqs); n > 0 {
+		r = in.freeReqs[n-1]
+		in.freeReqs[n-1] = nil
+		in.freeReqs = in.freeReqs[:n-1]
+	} else {
+		r = new(request)
+	}
+	*r = request{id: in.reqSeq, sess: sess, stmt: stmt, done: done, waiter: w, started: env.Now()}
 	in.reqs = append(in.reqs, r)
 	in.stats.Statements++
 	env.After(in.cfg.StatementTimeout, wire.Msg{Kind: wire.Timer, From: in.ID, To: in.ID, N: alarmDeadline, A: redo.LSN(r.id)})
@@ -523,12 +543,33 @@ func (in *Instance) finish(env wire.Env, r *request, o Outcome) {
 	if i := slices.Index(in.reqs, r); i >= 0 {
 		in.reqs = slices.Delete(in.reqs, i, i+1)
 	}
+	if in.mm == nil && len(in.doneReqs) < maxFreeReqs {
+		in.doneReqs = append(in.doneReqs, r)
+	}
 	in.cache.evict(in.VDL())
 	if r.done != nil {
 		r.done(o)
 	} else if r.waiter != nil {
 		r.waiter.Done(o)
 	}
+}
+
+// maxFreeReqs bounds the finished requests kept for reuse.
+const maxFreeReqs = 8
+
+// releaseReqs makes the requests that finished before the message being
+// handled free for reuse (see doneReqs).
+func (in *Instance) releaseReqs() {
+	for i, r := range in.doneReqs {
+		in.doneReqs[i] = nil
+		if r.ownTxnUsed && in.txns[r.ownTxn.ID] == &r.ownTxn {
+			continue // its transaction goes on without it
+		}
+		if len(in.freeReqs) < maxFreeReqs {
+			in.freeReqs = append(in.freeReqs, r)
+		}
+	}
+	in.doneReqs = in.doneReqs[:0]
 }
 
 // retry runs again the requests for which pred holds, in arrival order.
