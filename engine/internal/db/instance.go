@@ -371,8 +371,7 @@ type request struct {
 	state    reqState
 	internal bool // recovery work: no client
 	// The flags and the small state of the groups below sit here, in
-	// one word with state: a request is allocated for every statement,
-	// and so it fits in 512 bytes.
+	// one word with state, rather than a word each.
 	lost, rolling      bool
 	ownTxnUsed         bool
 	ddlSent, ddlLocked bool
@@ -400,8 +399,11 @@ type request struct {
 	// the request; a retry that starts another gets a new one.
 	// ownTxnUsed is set once it is taken.
 	ownTxn Txn
-	// firstChange is room for an insert's first planned change.
+	// firstChange is room for an insert's first planned change, firstRow
+	// for its row, insPlan for its plan.
 	firstChange [1]change
+	firstRow    [4]sql.Value
+	insPlan     sql.InsertPlan
 	// REGIONAL_RAW: where it is (raw), what the other writers' VDLs
 	// were when it asked.
 	rawWant []redo.LSN

@@ -154,8 +154,8 @@ func (in *Instance) insert(env wire.Env, r *request, t *Txn, s *sql.Insert) (int
 	if err != nil {
 		return 0, err
 	}
-	plan, err := sql.BindInsert(s, def.schema())
-	if err != nil {
+	plan := &r.insPlan
+	if err := sql.BindInsertTo(plan, s, def.schema()); err != nil {
 		return 0, err
 	}
 	// Room for the first change comes with the request: most inserts
@@ -169,7 +169,11 @@ func (in *Instance) insert(env wire.Env, r *request, t *Txn, s *sql.Insert) (int
 	}
 	var autoMax *int64
 	for i := range s.Rows {
-		row, auto, err := plan.Row(i)
+		var room []sql.Value
+		if i == 0 {
+			room = r.firstRow[:0]
+		}
+		row, auto, err := plan.RowTo(i, room)
 		if err != nil {
 			return 0, err
 		}
