@@ -458,7 +458,11 @@ func (in *Instance) commitRecord(env wire.Env, t *Txn) error {
 	if _, ok := in.cache.peek(tp); !ok {
 		return errMiss
 	}
-	m.add(redo.Record{Page: tp, Op: redo.OpDeletePrefix, Key: txnKey(t.ID), Commit: true, Txn: t.ID})
+	key := t.key
+	if key == nil {
+		key = txnKey(t.ID)
+	}
+	m.add(redo.Record{Page: tp, Op: redo.OpDeletePrefix, Key: key, Commit: true, Txn: t.ID})
 	lsn, err := in.commitMTR(env, m)
 	if err != nil {
 		return err

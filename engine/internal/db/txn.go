@@ -61,7 +61,10 @@ type Txn struct {
 	// changed lists the rows the transaction changed, in order, as
 	// (table, key). They are also its entries on the transaction page, so
 	// recovery can undo them.
-	changed   []txnRow
+	changed []txnRow
+	// key is txnKey(ID) once the transaction has an entry: the first
+	// bytes of the entry's key, which no one changes.
+	key       []byte
 	lockedFor []lockKey // rows locked by SELECT ... FOR UPDATE
 	commitLSN redo.LSN
 	started   sim.Time

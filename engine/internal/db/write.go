@@ -446,6 +446,9 @@ func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef
 			copy(b[n:], in.rowBuf)
 			m.put(tp, b[:12:12], b[12:n:n])
 			entryKey, value = b[16:n:n], b[n:]
+			if t.key == nil {
+				t.key = b[:8:8]
+			}
 		} else {
 			value = bytes.Clone(in.rowBuf)
 		}
