@@ -399,9 +399,10 @@ type request struct {
 	// the request; a retry that starts another gets a new one.
 	// ownTxnUsed is set once it is taken.
 	ownTxn Txn
-	// firstChange is room for an insert's first planned change, firstRow
-	// for its row, insPlan for its plan.
+	// firstChange is room for an insert's first planned change,
+	// firstKey, firstRow for its key and row, insPlan for its plan.
 	firstChange [1]change
+	firstKey    [16]byte
 	firstRow    [4]sql.Value
 	insPlan     sql.InsertPlan
 	// REGIONAL_RAW: where it is (raw), what the other writers' VDLs
