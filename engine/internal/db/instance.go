@@ -442,7 +442,10 @@ func (in *Instance) exec(env wire.Env, sess *Session, stmt sql.Stmt, done func(O
 	} else {
 		r = new(request)
 	}
-	*r = request{id: in.reqSeq, sess: sess, stmt: stmt, done: done, waiter: w, started: env.Now()}
+	// Cleared, then filled, rather than assigned a literal: that would
+	// build the request on the stack and copy it over.
+	*r = request{}
+	r.id, r.sess, r.stmt, r.done, r.waiter, r.started = in.reqSeq, sess, stmt, done, w, env.Now()
 	in.reqs = append(in.reqs, r)
 	in.stats.Statements++
 	env.After(in.cfg.StatementTimeout, wire.Msg{Kind: wire.Timer, From: in.ID, To: in.ID, N: alarmDeadline, A: redo.LSN(r.id)})
