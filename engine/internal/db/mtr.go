@@ -205,7 +205,7 @@ func (in *Instance) flushStream(env wire.Env) {
 			}
 			m.Batch = nil
 			if len(in.out.above) > 0 {
-				m.Batch = &redo.Batch{Records: slices.Clone(in.out.above)}
+				m.Batch = &redo.Batch{Records: in.out.aboveRecords()}
 			}
 			in.synced = append(in.synced, f)
 		}
