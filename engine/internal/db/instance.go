@@ -125,6 +125,8 @@ type Instance struct {
 	// flush copies them into a batch of their size and empties it.
 	// Nothing else holds it; records past its length are stale copies.
 	streamBuf []redo.Record
+	// grown is the highest PG the instance has had Topology.Grow make.
+	grown redo.PGID
 	// rowBuf is scratch for encoding a row before it is copied into a
 	// record's value; only applyChanges uses it, between the two.
 	rowBuf []byte

@@ -108,7 +108,11 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 		}
 		r.PrevPage = prev
 		r.PG = in.cfg.Geometry.PGOf(r.Page)
-		in.topo.Grow(r.PG)
+		if r.PG > in.grown {
+			// The volume only grows: asked once, it holds the PG for good.
+			in.topo.Grow(r.PG)
+			in.grown = r.PG
+		}
 	}
 	recs, err := in.Vol.Append(env, m.ops)
 	if err != nil {
@@ -123,8 +127,6 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 		if err := p.Apply(r); err != nil {
 			panic("db: the writer's own record does not follow its page: " + err.Error())
 		}
-		in.cache.pin(r.Page)
-		in.cache.unpin(r.Page) // touch without keeping a pin
 	}
 	if mt := in.Vol.LastMTR(); mt != nil {
 		// Several writers: the change waits for storage's votes before the
