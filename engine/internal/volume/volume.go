@@ -103,6 +103,9 @@ func (p *PG) Head() redo.LSN { return p.headVDL }
 // and collect below it (SIGMOD'18 §3.1).
 func (p *PG) PGMRPL(vdl, replicas redo.LSN) redo.LSN {
 	m := min(vdl, replicas)
+	if len(p.reads) == 0 {
+		return m // no read in flight, the common case: no map walk per send
+	}
 	for rp := range p.reads {
 		m = min(m, rp)
 	}
