@@ -121,10 +121,16 @@ type Instance struct {
 	// replica state
 	vdl     redo.LSN      // the VDL the instance reads at (replica: as streamed)
 	pending []redo.Record // streamed records above the applied VDL
-	// streamBuf (writer) collects the records waiting to be streamed; a
-	// flush copies them into a batch of their size and empties it.
-	// Nothing else holds it; records past its length are stale copies.
-	streamBuf []redo.Record
+	// streamBuf (writer) collects the records waiting to be streamed. It
+	// is the room of streamBatch, allocated with it for the next flush,
+	// until it outgrows it. The room is sized by streamFit: indexed by
+	// the length of the MTR that opened a flush (streamOpen, at most 15),
+	// how many records the last flush that such an MTR opened carried —
+	// an insert's change MTR and its commit record, say, or a split's.
+	streamBuf   []redo.Record
+	streamBatch *redo.Batch
+	streamOpen  int
+	streamFit   [16]int
 	// grown is the highest PG the instance has had Topology.Grow make.
 	grown redo.PGID
 	// rowBuf is scratch for encoding a row before it is copied into a
@@ -258,7 +264,7 @@ func (in *Instance) Crash() {
 	in.doneReqs, in.freeReqs = nil, nil
 	in.fetches = nil
 	in.pending = nil
-	in.streamBuf = nil
+	in.streamBuf, in.streamBatch = nil, nil
 	in.streamArm = false
 	in.heads, in.headsKnown, in.synced = nil, false, nil
 	in.out, in.in = streamOut{}, streamIn{}

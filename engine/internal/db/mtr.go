@@ -134,6 +134,11 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 		in.hold(mt, recs)
 		return recs[len(recs)-1].LSN, nil
 	}
+	if in.streamBuf == nil {
+		in.streamOpen = min(len(recs), len(in.streamFit)-1)
+		in.streamBatch = redo.NewBatch(0, max(len(recs), in.streamFit[in.streamOpen]))
+		in.streamBuf = in.streamBatch.Records
+	}
 	in.streamBuf = append(in.streamBuf, recs...)
 	in.armStream(env)
 	// The volume and the stream keep copies of the records; the MTR's
@@ -179,11 +184,15 @@ func (in *Instance) flushStream(env wire.Env) {
 	}
 	var b *redo.Batch
 	if len(in.streamBuf) > 0 {
-		// The records go out in a batch of their size; the buffer
-		// collects the next flush's.
-		b = redo.NewBatch(0, len(in.streamBuf))
-		b.Records = append(b.Records, in.streamBuf...)
-		in.streamBuf = in.streamBuf[:0]
+		// The buffer goes out with the batch it is the room of, or, when
+		// it outgrew that room or had none, with a batch of its own.
+		b = in.streamBatch
+		if b == nil || &b.Records[:1][0] != &in.streamBuf[0] {
+			b = &redo.Batch{}
+		}
+		b.Records = in.streamBuf
+		in.streamFit[in.streamOpen] = len(in.streamBuf)
+		in.streamBuf, in.streamBatch = nil, nil
 	}
 	var recs []redo.Record
 	if b != nil {
