@@ -126,7 +126,8 @@ type Instance struct {
 	// until it outgrows it. The room is sized by streamFit: indexed by
 	// the length of the MTR that opened a flush (streamOpen, at most 15),
 	// how many records the last flush that such an MTR opened carried —
-	// an insert's change MTR and its commit record, say, or a split's.
+	// an insert's change MTR and its commit record, say, or a split's —
+	// counting at most maxStreamFit.
 	streamBuf   []redo.Record
 	streamBatch *redo.Batch
 	streamOpen  int

@@ -136,7 +136,7 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 	}
 	if in.streamBuf == nil {
 		in.streamOpen = min(len(recs), len(in.streamFit)-1)
-		in.streamBatch = redo.NewBatch(0, max(len(recs), in.streamFit[in.streamOpen]))
+		in.streamBatch = redo.NewBatch(0, max(len(recs), min(in.streamFit[in.streamOpen], maxStreamFit)))
 		in.streamBuf = in.streamBatch.Records
 	}
 	in.streamBuf = append(in.streamBuf, recs...)
@@ -147,6 +147,10 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 	in.recycle(m)
 	return lsn, nil
 }
+
+// maxStreamFit bounds the room a flush is given from what an earlier one
+// carried: a burst does not leave every later flush that much room.
+const maxStreamFit = 64
 
 // leafFor returns the leaf of the directory dir that holds key: the entry
 // with the greatest low key at or below key. The directory's rows are

@@ -71,11 +71,16 @@ type PG struct {
 	scl     [quorum.MaxMembers]uint64 // per slot, the latest SCL it reported
 	pgcl    redo.LSN
 	last    redo.LSN // the PG's last allocated LSN (its PG backlink head)
-	// unsent are the records waiting for the boxcar to leave; a flush
-	// copies them into a batch of their size, and the buffer serves the
-	// next boxcar. Nothing else holds it; records left past its length
-	// are stale copies, kept alive until overwritten.
-	unsent []redo.Record
+	// pending is the boxcar: the records waiting to leave, in a batch
+	// allocated with room for them, sized by fit. Indexed by how many
+	// records of the MTR that opened a boxcar were for the PG (open, at
+	// most 7), fit is how many the last boxcar so opened carried (room
+	// for at most maxFit is made from it): an insert's leaf change
+	// leaves alone, its transaction entry with the commit record after
+	// it.
+	pending *redo.Batch
+	open    int
+	fit     [8]int
 	// outstanding are the PG's allocated LSNs above PGCL, in order.
 	outstanding []redo.LSN
 	// sent are the records sent and not yet below PGCL, in order: the
@@ -372,12 +377,24 @@ func (v *Volume) allocate(env wire.Env, mtr []redo.Record) {
 			v.recentPGs = append(v.recentPGs, p.ID)
 		}
 		p.recent = append(p.recent, r.LSN)
-		if len(p.unsent) == 0 {
+		if p.pending == nil {
+			n := 0
+			for j := i; j < len(mtr); j++ {
+				if mtr[j].PG == p.ID {
+					n++
+				}
+			}
+			p.open = min(n, len(p.fit)-1)
+			p.pending = redo.NewBatch(p.ID, max(n, min(p.fit[p.open], maxFit)))
 			env.After(v.cfg.BoxcarDelay, wire.Msg{Kind: wire.Timer, From: v.self, To: v.self, PG: p.ID, N: AlarmFlush})
 		}
-		p.unsent = append(p.unsent, *r)
+		p.pending.Add(*r)
 	}
 }
+
+// maxFit bounds the room a boxcar is given from what an earlier one
+// carried: a burst does not leave every later boxcar that much room.
+const maxFit = 64
 
 func (v *Volume) activate(id redo.PGID) {
 	i, found := slices.BinarySearch(v.active, id)
@@ -406,12 +423,12 @@ func (v *Volume) Handle(env wire.Env, m *wire.Msg) bool {
 
 // flush sends a PG's boxcar to every member.
 func (v *Volume) flush(env wire.Env, p *PG) {
-	if len(p.unsent) == 0 {
+	b := p.pending
+	if b == nil {
 		return
 	}
-	b := redo.NewBatch(p.ID, len(p.unsent))
-	b.AddAll(p.unsent)
-	p.unsent = p.unsent[:0]
+	p.pending = nil
+	p.fit[p.open] = len(b.Records)
 	p.sent = append(p.sent, b.Records)
 	v.stats.BatchesSent++
 	for _, mem := range p.Members {
