@@ -458,7 +458,11 @@ func (in *Instance) commitRecord(env wire.Env, t *Txn) error {
 	if _, ok := in.cache.peek(tp); !ok {
 		return errMiss
 	}
-	m.add(redo.Record{Page: tp, Op: redo.OpDeletePrefix, Key: txnKey(t.ID), Commit: true, Txn: t.ID})
+	key := t.key
+	if key == nil {
+		key = txnKey(t.ID)
+	}
+	m.add(redo.Record{Page: tp, Op: redo.OpDeletePrefix, Key: key, Commit: true, Txn: t.ID})
 	lsn, err := in.commitMTR(env, m)
 	if err != nil {
 		return err
@@ -520,7 +524,7 @@ func (in *Instance) undo(env wire.Env, r *request, t *Txn) error {
 		if !ok {
 			continue
 		}
-		leaf, ok := in.leafFor(dir, []byte(c.key))
+		leaf, ok := in.leafFor(dir, c.key)
 		if !ok {
 			continue
 		}
@@ -528,7 +532,7 @@ func (in *Instance) undo(env wire.Env, r *request, t *Txn) error {
 		if !ok {
 			continue
 		}
-		v, ok := p.Get([]byte(c.key))
+		v, ok := p.Get(c.key)
 		if !ok {
 			continue
 		}
@@ -537,9 +541,9 @@ func (in *Instance) undo(env wire.Env, r *request, t *Txn) error {
 			continue
 		}
 		if rec.hasPrev {
-			fixes = append(fixes, fix{leaf: leaf, key: []byte(c.key), rec: rowRec{cur: rec.prev}})
+			fixes = append(fixes, fix{leaf: leaf, key: c.key, rec: rowRec{cur: rec.prev}})
 		} else {
-			fixes = append(fixes, fix{leaf: leaf, key: []byte(c.key), del: true})
+			fixes = append(fixes, fix{leaf: leaf, key: c.key, del: true})
 		}
 	}
 	if _, ok := in.page(r, TxnPage(in.Stream)); !ok || len(r.need) > 0 {

@@ -119,17 +119,24 @@ type Instance struct {
 	followers []followerRP
 
 	// replica state
-	vdl       redo.LSN      // the VDL the instance reads at (replica: as streamed)
-	pending   []redo.Record // streamed records above the applied VDL
-	streamBuf []redo.Record // writer: records waiting to be streamed
-	// streamBatch is the batch allocated with streamBuf's room, to carry
-	// it at the next flush.
+	vdl     redo.LSN      // the VDL the instance reads at (replica: as streamed)
+	pending []redo.Record // streamed records above the applied VDL
+	// streamBuf (writer) collects the records waiting to be streamed. It
+	// is the room of streamBatch, allocated with it for the next flush,
+	// until it outgrows it. The room is sized by streamFit: indexed by
+	// the length of the MTR that opened a flush (streamOpen, at most 15),
+	// how many records the last flush that such an MTR opened carried —
+	// an insert's change MTR and its commit record, say, or a split's —
+	// counting at most maxStreamFit.
+	streamBuf   []redo.Record
 	streamBatch *redo.Batch
-	// streamHint is how many records the larger of the last two flushes
-	// carried, streamLast how many the last one did: inserts that fill a
-	// page alternate with inserts that split one, and a buffer sized to
-	// the last flush alone would grow every other time.
-	streamHint, streamLast int
+	streamOpen  int
+	streamFit   [16]int
+	// grown is the highest PG the instance has had Topology.Grow make.
+	grown redo.PGID
+	// rowBuf is scratch for encoding a row before it is copied into a
+	// record's value; only applyChanges uses it, between the two.
+	rowBuf []byte
 	// lastDef is the table definition decoded last.
 	lastDef defCache
 	// spareMTR is an MTR kept for reuse once committed.
@@ -138,11 +145,19 @@ type Instance struct {
 	// reqScratch is the list of requests a pass over them walks.
 	splitKeys, splitVals [][]byte
 	reqScratch           []*request
-	streamArm            bool
-	keepArmed            bool
-	keepRounds           int
-	lastFlush            sim.Time
-	lag                  []sim.Time // replica: lag samples, newest last (bounded)
+	// Requests are reused. A finished one waits in doneReqs until the
+	// instance next handles a message: by then no pass over the requests
+	// and no call that was running it is on the stack any more (Handle is
+	// never entered while the instance is at work). It then goes to
+	// freeReqs, for exec to take, unless its own transaction is still
+	// live (in txns), or several writers share the volume (their
+	// pending MTRs name their requests).
+	doneReqs, freeReqs []*request
+	streamArm          bool
+	keepArmed          bool
+	keepRounds         int
+	lastFlush          sim.Time
+	lag                []sim.Time // replica: lag samples, newest last (bounded)
 
 	// heads are the replica's PG heads at its VDL (index: PG id - 1), from
 	// the writer's stream; headsKnown once the writer sent the whole table.
@@ -247,6 +262,7 @@ func (in *Instance) Crash() {
 	clear(in.txns)
 	clear(in.forUpd)
 	in.reqs = nil
+	in.doneReqs, in.freeReqs = nil, nil
 	in.fetches = nil
 	in.pending = nil
 	in.streamBuf, in.streamBatch = nil, nil
@@ -271,6 +287,9 @@ func (in *Instance) Crash() {
 
 // Handle processes one message addressed to the instance.
 func (in *Instance) Handle(env wire.Env, m *wire.Msg) {
+	if len(in.doneReqs) > 0 {
+		in.releaseReqs()
+	}
 	switch m.Kind {
 	case wire.Timer:
 		switch m.N {
@@ -359,12 +378,19 @@ type request struct {
 	waiter   Waiter // told the outcome when done is nil
 	started  sim.Time
 	state    reqState
-	need     []redo.PageID // pages the last attempt lacked
-	pinned   []redo.PageID
-	waitTxn  uint64 // the transaction whose row it waits for
-	txn      *Txn   // the transaction it commits, while reqDurable
-	text     string // the tag printed once durable
-	internal bool   // recovery work: no client
+	internal bool // recovery work: no client
+	// The flags and the small state of the groups below sit here, in
+	// one word with state, rather than a word each.
+	lost, rolling      bool
+	ownTxnUsed         bool
+	ddlSent, ddlLocked bool
+	raw                uint8
+
+	need    []redo.PageID // pages the last attempt lacked
+	pinned  []redo.PageID
+	waitTxn uint64 // the transaction whose row it waits for
+	txn     *Txn   // the transaction it commits, while reqDurable
+	text    string // the tag printed once durable
 	// fn, when set, is the work of an internal request.
 	fn func(env wire.Env, r *request) (Outcome, error)
 	// resume, when set, finishes a statement the allocation limit stopped
@@ -377,24 +403,24 @@ type request struct {
 	// decided; lost is set when one lost; rolling while its transaction
 	// rolls back; implicit is its autocommit transaction.
 	votes    int
-	lost     bool
-	rolling  bool
 	implicit *Txn
 	// ownTxn is room for the first implicit transaction, allocated with
 	// the request; a retry that starts another gets a new one.
-	ownTxn     Txn
-	ownTxnUsed bool
-	// firstChange is room for an insert's first planned change.
+	// ownTxnUsed is set once it is taken.
+	ownTxn Txn
+	// firstChange is room for an insert's first planned change,
+	// firstKey, firstRow for its key and row, insPlan for its plan.
 	firstChange [1]change
-	// REGIONAL_RAW: what the other writers' VDLs were when it asked.
-	raw     int
+	firstKey    [16]byte
+	firstRow    [4]sql.Value
+	insPlan     sql.InsertPlan
+	// REGIONAL_RAW: where it is (raw), what the other writers' VDLs
+	// were when it asked.
 	rawWant []redo.LSN
 	rawLeft int
-	// DDL on a multi-master cluster.
-	ddlSent   bool
-	ddl       *DDLDone
-	ddlLocked bool
-	ddlName   string
+	// DDL on a multi-master cluster (and ddlSent, ddlLocked).
+	ddl     *DDLDone
+	ddlName string
 }
 
 // Exec runs stmt for sess and calls done once, when it completes or fails.
@@ -417,7 +443,18 @@ func (in *Instance) ExecFor(env wire.Env, sess *Session, stmt sql.Stmt, w Waiter
 
 func (in *Instance) exec(env wire.Env, sess *Session, stmt sql.Stmt, done func(Outcome), w Waiter) {
 	in.reqSeq++
-	r := &request{id: in.reqSeq, sess: sess, stmt: stmt, done: done, waiter: w, started: env.Now()}
+	var r *request
+	if n := len(in.freeReqs); n > 0 {
+		r = in.freeReqs[n-1]
+		in.freeReqs[n-1] = nil
+		in.freeReqs = in.freeReqs[:n-1]
+	} else {
+		r = new(request)
+	}
+	// Cleared, then filled, rather than assigned a literal: that would
+	// build the request on the stack and copy it over.
+	*r = request{}
+	r.id, r.sess, r.stmt, r.done, r.waiter, r.started = in.reqSeq, sess, stmt, done, w, env.Now()
 	in.reqs = append(in.reqs, r)
 	in.stats.Statements++
 	env.After(in.cfg.StatementTimeout, wire.Msg{Kind: wire.Timer, From: in.ID, To: in.ID, N: alarmDeadline, A: redo.LSN(r.id)})
@@ -521,12 +558,33 @@ func (in *Instance) finish(env wire.Env, r *request, o Outcome) {
 	if i := slices.Index(in.reqs, r); i >= 0 {
 		in.reqs = slices.Delete(in.reqs, i, i+1)
 	}
+	if in.mm == nil && len(in.doneReqs) < maxFreeReqs {
+		in.doneReqs = append(in.doneReqs, r)
+	}
 	in.cache.evict(in.VDL())
 	if r.done != nil {
 		r.done(o)
 	} else if r.waiter != nil {
 		r.waiter.Done(o)
 	}
+}
+
+// maxFreeReqs bounds the finished requests kept for reuse.
+const maxFreeReqs = 8
+
+// releaseReqs makes the requests that finished before the message being
+// handled free for reuse (see doneReqs).
+func (in *Instance) releaseReqs() {
+	for i, r := range in.doneReqs {
+		in.doneReqs[i] = nil
+		if r.ownTxnUsed && in.txns[r.ownTxn.ID] == &r.ownTxn {
+			continue // its transaction goes on without it
+		}
+		if len(in.freeReqs) < maxFreeReqs {
+			in.freeReqs = append(in.freeReqs, r)
+		}
+	}
+	in.doneReqs = in.doneReqs[:0]
 }
 
 // retry runs again the requests for which pred holds, in arrival order.

@@ -63,6 +63,18 @@ func encodeKey(v sql.Value) []byte {
 	panic("db: a NULL primary key reached the storage layer")
 }
 
+// appendKey appends encodeKey(v) to b.
+func appendKey(b []byte, v sql.Value) []byte {
+	switch v.Kind() {
+	case sql.KindInt:
+		b = append(b, 'i')
+		return binary.BigEndian.AppendUint64(b, uint64(v.Int())^(1<<63))
+	case sql.KindText:
+		return append(append(b, 't'), v.Text()...)
+	}
+	panic("db: a NULL primary key reached the storage layer")
+}
+
 // decodeKey is the inverse of encodeKey.
 func decodeKey(b []byte) (sql.Value, error) {
 	switch {
@@ -126,8 +138,11 @@ func decodeVersion(b []byte) (version, int, error) {
 	return version{}, 0, errCorruptRow
 }
 
-func (r rowRec) encode() []byte {
-	b := appendVersion(nil, r.cur)
+func (r rowRec) encode() []byte { return r.appendTo(nil) }
+
+// appendTo appends the encoding of r to b.
+func (r rowRec) appendTo(b []byte) []byte {
+	b = appendVersion(b, r.cur)
 	if r.hasPrev {
 		b = append(b, 1)
 		b = appendVersion(b, r.prev)

@@ -108,7 +108,11 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 		}
 		r.PrevPage = prev
 		r.PG = in.cfg.Geometry.PGOf(r.Page)
-		in.topo.Grow(r.PG)
+		if r.PG > in.grown {
+			// The volume only grows: asked once, it holds the PG for good.
+			in.topo.Grow(r.PG)
+			in.grown = r.PG
+		}
 	}
 	recs, err := in.Vol.Append(env, m.ops)
 	if err != nil {
@@ -123,8 +127,6 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 		if err := p.Apply(r); err != nil {
 			panic("db: the writer's own record does not follow its page: " + err.Error())
 		}
-		in.cache.pin(r.Page)
-		in.cache.unpin(r.Page) // touch without keeping a pin
 	}
 	if mt := in.Vol.LastMTR(); mt != nil {
 		// Several writers: the change waits for storage's votes before the
@@ -133,9 +135,8 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 		return recs[len(recs)-1].LSN, nil
 	}
 	if in.streamBuf == nil {
-		// The buffer goes out with each flush; a new one starts with
-		// room for as many records as recent flushes carried.
-		in.streamBatch = newStreamBatch(max(len(recs), in.streamHint))
+		in.streamOpen = min(len(recs), len(in.streamFit)-1)
+		in.streamBatch = redo.NewBatch(0, max(len(recs), min(in.streamFit[in.streamOpen], maxStreamFit)))
 		in.streamBuf = in.streamBatch.Records
 	}
 	in.streamBuf = append(in.streamBuf, recs...)
@@ -147,35 +148,9 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 	return lsn, nil
 }
 
-// A stream batch is allocated together with room for its records, sized
-// to what recent flushes carried: an insert's flush carries a few records,
-// or a dozen when it splits a page.
-type (
-	streamBatch4 struct {
-		b    redo.Batch
-		room [4]redo.Record
-	}
-	streamBatch12 struct {
-		b    redo.Batch
-		room [12]redo.Record
-	}
-)
-
-// newStreamBatch returns an empty batch whose Records has room for at
-// least n records.
-func newStreamBatch(n int) *redo.Batch {
-	switch {
-	case n <= 4:
-		x := &streamBatch4{}
-		x.b.Records = x.room[:0]
-		return &x.b
-	case n <= 12:
-		x := &streamBatch12{}
-		x.b.Records = x.room[:0]
-		return &x.b
-	}
-	return &redo.Batch{Records: make([]redo.Record, 0, n)}
-}
+// maxStreamFit bounds the room a flush is given from what an earlier one
+// carried: a burst does not leave every later flush that much room.
+const maxStreamFit = 64
 
 // leafFor returns the leaf of the directory dir that holds key: the entry
 // with the greatest low key at or below key. The directory's rows are
@@ -213,13 +188,14 @@ func (in *Instance) flushStream(env wire.Env) {
 	}
 	var b *redo.Batch
 	if len(in.streamBuf) > 0 {
+		// The buffer goes out with the batch it is the room of, or, when
+		// it outgrew that room or had none, with a batch of its own.
 		b = in.streamBatch
 		if b == nil || &b.Records[:1][0] != &in.streamBuf[0] {
-			b = &redo.Batch{} // the buffer outgrew its room, or has none
+			b = &redo.Batch{}
 		}
 		b.Records = in.streamBuf
-		in.streamHint = max(len(in.streamBuf), in.streamLast)
-		in.streamLast = len(in.streamBuf)
+		in.streamFit[in.streamOpen] = len(in.streamBuf)
 		in.streamBuf, in.streamBatch = nil, nil
 	}
 	var recs []redo.Record
@@ -244,7 +220,7 @@ func (in *Instance) flushStream(env wire.Env) {
 			}
 			m.Batch = nil
 			if len(in.out.above) > 0 {
-				m.Batch = &redo.Batch{Records: slices.Clone(in.out.above)}
+				m.Batch = &redo.Batch{Records: in.out.aboveRecords()}
 			}
 			in.synced = append(in.synced, f)
 		}

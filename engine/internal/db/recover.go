@@ -1,6 +1,7 @@
 package db
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -107,7 +108,7 @@ func (in *Instance) startUndoRecovered(env wire.Env) {
 			}
 			if len(row.Value) >= 4 {
 				table := binary.BigEndian.Uint32(row.Value)
-				key := string(row.Value[4:])
+				key := bytes.Clone(row.Value[4:])
 				t.changed = append(t.changed, txnRow{table: table, key: key})
 			}
 		}

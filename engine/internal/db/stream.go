@@ -41,9 +41,11 @@ type streamOut struct {
 	kept []sentBatch // flushes with records after base, oldest first
 	// reset are the followers that fell behind what was kept.
 	reset []sim.NodeID
-	// above are the records streamed that are still above the VDL: a
-	// follower starting afresh gets the heads table at the VDL and these.
-	above []redo.Record
+	// above are the records streamed that are still above the VDL, in
+	// the order streamed: a follower starting afresh gets the heads table
+	// at the VDL and these. They are kept as the Records of the batches
+	// sent, which no one changes, less the records at or below the VDL.
+	above [][]redo.Record
 }
 
 type sentBatch struct {
@@ -68,9 +70,40 @@ func (o *streamOut) next(now sim.Time, recs []redo.Record, vdl redo.LSN) (prev, 
 	if len(recs) > 0 {
 		o.kept = append(o.kept, sentBatch{seq: o.seq, recs: recs})
 	}
-	o.above = slices.DeleteFunc(o.above, func(r redo.Record) bool { return r.LSN <= vdl })
-	o.above = append(o.above, recs...)
+	o.trimAbove(vdl)
+	if len(recs) > 0 {
+		o.above = append(o.above, recs)
+	}
 	return prev, o.seq
+}
+
+// trimAbove drops from above the records at or below vdl. A batch's
+// records are in LSN order but for those several writers release late;
+// a batch that keeps records on both sides of a dropped one is copied,
+// never changed.
+func (o *streamOut) trimAbove(vdl redo.LSN) {
+	n := 0
+	for _, recs := range o.above {
+		k := 0 // the records at or below vdl that lead recs
+		for k < len(recs) && recs[k].LSN <= vdl {
+			k++
+		}
+		recs = recs[k:]
+		if slices.ContainsFunc(recs, func(r redo.Record) bool { return r.LSN <= vdl }) {
+			recs = slices.DeleteFunc(slices.Clone(recs), func(r redo.Record) bool { return r.LSN <= vdl })
+		}
+		if len(recs) > 0 {
+			o.above[n] = recs
+			n++
+		}
+	}
+	clear(o.above[n:])
+	o.above = o.above[:n]
+}
+
+// aboveRecords returns the records of above in one list of their own.
+func (o *streamOut) aboveRecords() []redo.Record {
+	return slices.Concat(o.above...)
 }
 
 // since returns the records of the flushes after seq, and whether the

@@ -55,24 +55,29 @@ type Txn struct {
 	sess     *Session
 	explicit bool
 	state    txnState
-	// changed lists the rows the transaction changed, in order, as
-	// (table, key). They are also its entries on the transaction page, so
-	// recovery can undo them.
-	changed   []txnRow
-	lockedFor []lockKey // rows locked by SELECT ... FOR UPDATE
-	commitLSN redo.LSN
-	started   sim.Time
 	// rawDone: the transaction has waited once for a cluster-wide
 	// consistent point (REGIONAL_RAW is paid once per transaction).
 	rawDone bool
+	// changed lists the rows the transaction changed, in order, as
+	// (table, key). They are also its entries on the transaction page, so
+	// recovery can undo them.
+	changed []txnRow
+	// key is txnKey(ID) once the transaction has an entry: the first
+	// bytes of the entry's key, which no one changes.
+	key       []byte
+	lockedFor []lockKey // rows locked by SELECT ... FOR UPDATE
+	commitLSN redo.LSN
+	started   sim.Time
 	// first is room for changed's first row: an autocommit statement
 	// mostly changes one, and then needs no array of its own.
 	first [1]txnRow
 }
 
+// txnRow is a row a transaction changed. key is the row key of its entry
+// on the transaction page, which no one changes.
 type txnRow struct {
 	table uint32
-	key   string
+	key   []byte
 }
 
 // lockKey names a row for SELECT ... FOR UPDATE locks.

@@ -11,6 +11,9 @@ import (
 )
 
 // change is one row change a statement plans: the row's new stored form.
+// key may lie in room of the request (an insert's first row), which a
+// later statement reuses: records and the transaction take their own
+// copy (applyChanges).
 type change struct {
 	key  []byte
 	leaf redo.PageID
@@ -154,8 +157,8 @@ func (in *Instance) insert(env wire.Env, r *request, t *Txn, s *sql.Insert) (int
 	if err != nil {
 		return 0, err
 	}
-	plan, err := sql.BindInsert(s, def.schema())
-	if err != nil {
+	plan := &r.insPlan
+	if err := sql.BindInsertTo(plan, s, def.schema()); err != nil {
 		return 0, err
 	}
 	// Room for the first change comes with the request: most inserts
@@ -169,7 +172,11 @@ func (in *Instance) insert(env wire.Env, r *request, t *Txn, s *sql.Insert) (int
 	}
 	var autoMax *int64
 	for i := range s.Rows {
-		row, auto, err := plan.Row(i)
+		var room []sql.Value
+		if i == 0 {
+			room = r.firstRow[:0]
+		}
+		row, auto, err := plan.RowTo(i, room)
 		if err != nil {
 			return 0, err
 		}
@@ -186,7 +193,12 @@ func (in *Instance) insert(env wire.Env, r *request, t *Txn, s *sql.Insert) (int
 		if k := row[def.PK]; k.Kind() == sql.KindInt && autoMax != nil && k.Int() > *autoMax {
 			*autoMax = k.Int()
 		}
-		key := encodeKey(row[def.PK])
+		var key []byte
+		if i == 0 {
+			key = appendKey(r.firstKey[:0], row[def.PK])
+		} else {
+			key = encodeKey(row[def.PK])
+		}
 		if planned != nil && planned[string(key)] || planned == nil && slices.ContainsFunc(changes, func(c change) bool { return bytes.Equal(c.key, key) }) {
 			return 0, sql.ErrDupEntry(s.Rows[i][0].Position(), row[def.PK])
 		}
@@ -425,16 +437,35 @@ func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef
 	}
 	for i, c := range changes {
 		m := in.newMTR()
-		first := !slices.ContainsFunc(t.changed, func(x txnRow) bool { return x.table == def.ID && x.key == string(c.key) })
+		first := !slices.ContainsFunc(t.changed, func(x txnRow) bool { return x.table == def.ID && bytes.Equal(x.key, c.key) })
+		// The row is encoded in the instance's scratch buffer, then
+		// copied to bytes of its own: record values are never changed.
+		in.rowBuf = c.rec.appendTo(in.rowBuf[:0])
+		// The row's key and value get bytes of their own too: c.key
+		// may be the request's.
+		var key, value []byte
 		if first {
 			// The entry's key (transaction id, change number) and value
-			// (table id, row key) share one allocation.
-			b := make([]byte, 12+4+len(c.key))
+			// (table id, row key), and the row, share one allocation;
+			// the row's key is the end of the entry's value.
+			n := 16 + len(c.key)
+			b := make([]byte, n+len(in.rowBuf))
 			binary.BigEndian.PutUint64(b, t.ID)
 			binary.BigEndian.PutUint32(b[8:], uint32(len(t.changed)))
 			binary.BigEndian.PutUint32(b[12:], def.ID)
 			copy(b[16:], c.key)
-			m.put(tp, b[:12:12], b[12:])
+			copy(b[n:], in.rowBuf)
+			m.put(tp, b[:12:12], b[12:n:n])
+			key, value = b[16:n:n], b[n:]
+			if t.key == nil {
+				t.key = b[:8:8]
+			}
+		} else {
+			n := len(c.key)
+			b := make([]byte, n+len(in.rowBuf))
+			copy(b, c.key)
+			copy(b[n:], in.rowBuf)
+			key, value = b[:n:n], b[n:]
 		}
 		// The leaf is looked up again: an earlier change of this statement
 		// may have split it. The statement may also have waited (the
@@ -452,15 +483,15 @@ func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef
 			r.rest, r.restDef = changes[i:], def
 			return errMiss
 		}
-		m.put(leaf, c.key, c.rec.encode())
-		in.maybeSplit(m, def, leaf, c.key)
+		m.put(leaf, key, value)
+		in.maybeSplit(m, def, leaf, key)
 		if _, err := in.commitMTR(env, m); err != nil {
 			// Only the allocation limit stops an MTR; the rest waits.
 			r.rest, r.restDef = changes[i:], def
 			return err
 		}
 		if first {
-			t.changed = append(t.changed, txnRow{table: def.ID, key: string(c.key)})
+			t.changed = append(t.changed, txnRow{table: def.ID, key: key})
 			in.txns[t.ID] = t
 		}
 	}

@@ -206,3 +206,68 @@ func (b *Batch) First() LSN { return b.Records[0].LSN }
 
 // Last reports the highest LSN in the batch.
 func (b *Batch) Last() LSN { return b.Records[len(b.Records)-1].LSN }
+
+// NewBatch returns an empty batch of pg with room for n records. Up to
+// twelve records, the room is allocated together with the batch: one
+// allocation rather than two, sized to the records, for a batch whose
+// size is known before it is filled.
+func NewBatch(pg PGID, n int) *Batch {
+	switch n {
+	case 0, 1:
+		return roomy(pg, func(a *[1]Record) []Record { return a[:0] })
+	case 2:
+		return roomy(pg, func(a *[2]Record) []Record { return a[:0] })
+	case 3:
+		return roomy(pg, func(a *[3]Record) []Record { return a[:0] })
+	case 4:
+		return roomy(pg, func(a *[4]Record) []Record { return a[:0] })
+	case 5:
+		return roomy(pg, func(a *[5]Record) []Record { return a[:0] })
+	case 6:
+		return roomy(pg, func(a *[6]Record) []Record { return a[:0] })
+	case 7:
+		return roomy(pg, func(a *[7]Record) []Record { return a[:0] })
+	case 8:
+		return roomy(pg, func(a *[8]Record) []Record { return a[:0] })
+	case 9:
+		return roomy(pg, func(a *[9]Record) []Record { return a[:0] })
+	case 10:
+		return roomy(pg, func(a *[10]Record) []Record { return a[:0] })
+	case 11:
+		return roomy(pg, func(a *[11]Record) []Record { return a[:0] })
+	case 12:
+		return roomy(pg, func(a *[12]Record) []Record { return a[:0] })
+	}
+	return &Batch{PG: pg, Records: make([]Record, 0, n)}
+}
+
+// roomy allocates a batch of pg together with the array room, whose
+// records it starts with.
+func roomy[A any](pg PGID, room func(*A) []Record) *Batch {
+	x := &struct {
+		b Batch
+		a A
+	}{b: Batch{PG: pg}}
+	x.b.Records = room(&x.a)
+	return &x.b
+}
+
+// AddAll appends rs, as Add would one by one.
+func (b *Batch) AddAll(rs []Record) {
+	last := NoLSN
+	if n := len(b.Records); n > 0 {
+		last = b.Records[n-1].LSN
+	}
+	for i := range rs {
+		r := &rs[i]
+		if r.PG != b.PG {
+			panic("redo: record of " + r.PG.String() + " added to a batch of " + b.PG.String())
+		}
+		if (i > 0 || len(b.Records) > 0) && last >= r.LSN {
+			panic("redo: batch LSNs out of order: " + last.String() + " then " + r.LSN.String())
+		}
+		last = r.LSN
+		b.size += r.Size()
+	}
+	b.Records = append(b.Records, rs...)
+}

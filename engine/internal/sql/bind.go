@@ -290,7 +290,17 @@ type InsertPlan struct {
 // value count at row 2") and the values, which must be constant
 // expressions (a column there is ERROR 1054, an aggregate ERROR 1111).
 func BindInsert(ins *Insert, s *Schema) (*InsertPlan, error) {
-	p := &InsertPlan{Stmt: ins, Schema: s}
+	p := new(InsertPlan)
+	if err := BindInsertTo(p, ins, s); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// BindInsertTo is [BindInsert] into a plan the caller provides, which it
+// may keep with other state of the statement rather than allocate.
+func BindInsertTo(p *InsertPlan, ins *Insert, s *Schema) error {
+	*p = InsertPlan{Stmt: ins, Schema: s}
 	if n := max(len(s.Columns), len(ins.Columns)); n <= len(p.targets) {
 		p.Targets = p.targets[:0:n]
 	}
@@ -305,11 +315,11 @@ func BindInsert(ins *Insert, s *Schema) (*InsertPlan, error) {
 		for k, id := range ins.Columns {
 			i := s.ColumnIndex(id.Name)
 			if i < 0 {
-				return nil, ErrUnknownColumn(id.Pos, id.Name, ClauseFieldList)
+				return ErrUnknownColumn(id.Pos, id.Name, ClauseFieldList)
 			}
 			for _, prev := range ins.Columns[:k] {
 				if prev.Name == id.Name {
-					return nil, ErrorAt(id.Pos, CodeFieldSpecifiedTwice, "Column '%s' specified twice", id.Name)
+					return ErrorAt(id.Pos, CodeFieldSpecifiedTwice, "Column '%s' specified twice", id.Name)
 				}
 			}
 			p.Targets = append(p.Targets, i)
@@ -318,16 +328,16 @@ func BindInsert(ins *Insert, s *Schema) (*InsertPlan, error) {
 	b := binder{clause: ClauseFieldList}
 	for r, row := range ins.Rows {
 		if len(row) != len(p.Targets) {
-			return nil, ErrorAt(row[0].Position(), CodeWrongValueCount,
+			return ErrorAt(row[0].Position(), CodeWrongValueCount,
 				"Column count doesn't match value count at row %d", r+1)
 		}
 		for _, e := range row {
 			if err := b.bind(e, false); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return p, nil
+	return nil
 }
 
 // Row evaluates row i (0-based) of the INSERT's VALUES into a full row of
@@ -343,8 +353,18 @@ func BindInsert(ins *Insert, s *Schema) (*InsertPlan, error) {
 // has an AUTO_INCREMENT key, the executor raises its counter past the
 // explicit key, as MySQL does.
 func (p *InsertPlan) Row(i int) (row []Value, auto bool, err error) {
+	return p.RowTo(i, nil)
+}
+
+// RowTo is [InsertPlan.Row] made in dst when it has room for a row of the
+// table, else in a new slice.
+func (p *InsertPlan) RowTo(i int, dst []Value) (row []Value, auto bool, err error) {
 	s := p.Schema
-	row = make([]Value, len(s.Columns))
+	if cap(dst) >= len(s.Columns) {
+		row = dst[:len(s.Columns)]
+	} else {
+		row = make([]Value, len(s.Columns))
+	}
 	given := make([]bool, len(s.Columns))
 	for j := range s.Columns {
 		row[j] = s.Columns[j].Default

@@ -70,12 +70,24 @@ type PG struct {
 	Members []Member
 	scl     [quorum.MaxMembers]uint64 // per slot, the latest SCL it reported
 	pgcl    redo.LSN
-	last    redo.LSN    // the PG's last allocated LSN (its PG backlink head)
-	pending *redo.Batch // records waiting for the boxcar to leave
+	last    redo.LSN // the PG's last allocated LSN (its PG backlink head)
+	// pending is the boxcar: the records waiting to leave, in a batch
+	// allocated with room for them, sized by fit. Indexed by how many
+	// records of the MTR that opened a boxcar were for the PG (open, at
+	// most 7), fit is how many the last boxcar so opened carried (room
+	// for at most maxFit is made from it): an insert's leaf change
+	// leaves alone, its transaction entry with the commit record after
+	// it.
+	pending *redo.Batch
+	open    int
+	fit     [8]int
 	// outstanding are the PG's allocated LSNs above PGCL, in order.
 	outstanding []redo.LSN
-	sent        []redo.Record // records sent and not yet below PGCL
-	retryArmed  bool
+	// sent are the records sent and not yet below PGCL, in order: the
+	// Records of the batches flushed, which are never changed once sent,
+	// with the records below PGCL cut from the first.
+	sent       [][]redo.Record
+	retryArmed bool
 	// told are the VDL and PGMRPL the segments were last sent.
 	toldVDL, toldMRPL redo.LSN
 	// reads counts the writer's page reads in flight per read point, for
@@ -96,6 +108,9 @@ func (p *PG) Head() redo.LSN { return p.headVDL }
 // and collect below it (SIGMOD'18 §3.1).
 func (p *PG) PGMRPL(vdl, replicas redo.LSN) redo.LSN {
 	m := min(vdl, replicas)
+	if len(p.reads) == 0 {
+		return m // no read in flight, the common case: no map walk per send
+	}
 	for rp := range p.reads {
 		m = min(m, rp)
 	}
@@ -363,42 +378,23 @@ func (v *Volume) allocate(env wire.Env, mtr []redo.Record) {
 		}
 		p.recent = append(p.recent, r.LSN)
 		if p.pending == nil {
-			p.pending = newBatch(p.ID, len(mtr)-i)
+			n := 0
+			for j := i; j < len(mtr); j++ {
+				if mtr[j].PG == p.ID {
+					n++
+				}
+			}
+			p.open = min(n, len(p.fit)-1)
+			p.pending = redo.NewBatch(p.ID, max(n, min(p.fit[p.open], maxFit)))
 			env.After(v.cfg.BoxcarDelay, wire.Msg{Kind: wire.Timer, From: v.self, To: v.self, PG: p.ID, N: AlarmFlush})
 		}
 		p.pending.Add(*r)
 	}
 }
 
-// A batch is allocated together with room for its first records, sized
-// to the MTR that opens it: a boxcar most often carries one MTR of a
-// record or two, and then costs one allocation rather than two.
-type (
-	batch2 struct {
-		b    redo.Batch
-		room [2]redo.Record
-	}
-	batch4 struct {
-		b    redo.Batch
-		room [4]redo.Record
-	}
-)
-
-// newBatch returns an empty batch of PG pg with room for at least n
-// records: the rest of an MTR, most often all on this PG.
-func newBatch(pg redo.PGID, n int) *redo.Batch {
-	switch {
-	case n <= 2:
-		x := &batch2{b: redo.Batch{PG: pg}}
-		x.b.Records = x.room[:0]
-		return &x.b
-	case n <= 4:
-		x := &batch4{b: redo.Batch{PG: pg}}
-		x.b.Records = x.room[:0]
-		return &x.b
-	}
-	return &redo.Batch{PG: pg, Records: make([]redo.Record, 0, n)}
-}
+// maxFit bounds the room a boxcar is given from what an earlier one
+// carried: a burst does not leave every later boxcar that much room.
+const maxFit = 64
 
 func (v *Volume) activate(id redo.PGID) {
 	i, found := slices.BinarySearch(v.active, id)
@@ -432,7 +428,8 @@ func (v *Volume) flush(env wire.Env, p *PG) {
 		return
 	}
 	p.pending = nil
-	p.sent = append(p.sent, b.Records...)
+	p.fit[p.open] = len(b.Records)
+	p.sent = append(p.sent, b.Records)
 	v.stats.BatchesSent++
 	for _, mem := range p.Members {
 		v.send(env, p, mem, b)
@@ -475,20 +472,23 @@ func (v *Volume) retry(env wire.Env, p *PG) {
 		return
 	}
 	for i, mem := range p.Members {
-		var b *redo.Batch
-		for _, r := range p.sent {
-			if uint64(r.LSN) <= p.scl[i] {
-				continue
-			}
-			if b == nil {
-				b = &redo.Batch{PG: p.ID}
-			}
-			b.Add(r)
+		// The records above the member's SCL end the sent list: count
+		// them, then copy them into a batch of their size.
+		scl, n := redo.LSN(p.scl[i]), 0
+		for _, recs := range p.sent {
+			n += len(recs) - firstAbove(recs, scl)
 		}
-		if b != nil {
-			v.stats.Retries++
-			v.send(env, p, mem, b)
+		if n == 0 {
+			continue
 		}
+		b := redo.NewBatch(p.ID, n)
+		for _, recs := range p.sent {
+			if j := firstAbove(recs, scl); j < len(recs) {
+				b.AddAll(recs[j:])
+			}
+		}
+		v.stats.Retries++
+		v.send(env, p, mem, b)
 	}
 	v.armRetry(env, p)
 }
@@ -511,6 +511,12 @@ func (v *Volume) ack(env wire.Env, m *wire.Msg) bool {
 		v.armRetry(env, p)
 	}
 	p.scl[i] = uint64(m.A)
+	if m.A <= p.pgcl {
+		// PGCL is never below what the SCLs make complete: the members
+		// at or above any LSN past it form no write quorum, and one that
+		// stays at or below PGCL joins none of them.
+		return decided && v.advance(env)
+	}
 	pgcl := redo.LSN(p.Quorum.CompleteLSN(p.scl[:p.Quorum.Len()]))
 	if pgcl <= p.pgcl {
 		// The ack may still have decided an MTR (its votes).
@@ -526,18 +532,30 @@ func (v *Volume) ack(env wire.Env, m *wire.Msg) bool {
 	// record would allocate a new one. Nothing else holds their arrays.
 	p.outstanding = append(p.outstanding[:0], p.outstanding[n:]...)
 	n = 0
-	for n < len(p.sent) && p.sent[n].LSN <= pgcl {
+	for n < len(p.sent) && p.sent[n][len(p.sent[n])-1].LSN <= pgcl {
 		n++
 	}
 	k := copy(p.sent, p.sent[n:])
 	clear(p.sent[k:])
 	p.sent = p.sent[:k]
+	if k > 0 {
+		p.sent[0] = p.sent[0][firstAbove(p.sent[0], pgcl):]
+	}
 	if len(p.outstanding) == 0 {
 		if i, ok := slices.BinarySearch(v.active, p.ID); ok {
 			v.active = slices.Delete(v.active, i, i+1)
 		}
 	}
 	return v.advance(env)
+}
+
+// firstAbove returns the index of the first of recs (in LSN order) above l.
+func firstAbove(recs []redo.Record, l redo.LSN) int {
+	j := 0
+	for j < len(recs) && recs[j].LSN <= l {
+		j++
+	}
+	return j
 }
 
 // advance recomputes VCL and VDL and reports whether VDL moved. VCL is one
