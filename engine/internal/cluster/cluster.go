@@ -514,6 +514,9 @@ func (c *Cluster) Step() bool {
 	}
 	c.now = at
 	c.stats.Events++
+	if c.stats.Events&1023 == 0 {
+		yieldRuntime() // for the collector under wasm: see yield_js.go
+	}
 	if !c.net.Up(m.To) || m.Stamp != c.inc[m.To] {
 		if m.Kind != wire.Timer {
 			c.stats.Dropped++
