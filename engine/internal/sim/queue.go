@@ -5,8 +5,16 @@ import (
 	"slices"
 )
 
-// Queue is the event queue: a binary min-heap ordered by (time, sequence),
-// so events due at the same instant leave in the order they were scheduled.
+// Queue is the event queue, ordered by (time, sequence), so events due at
+// the same instant leave in the order they were scheduled.
+//
+// Pending entries are in one of two places: a binary min-heap, and the
+// line, a run of far-off entries already in order. A statement's deadline
+// is set seconds ahead, a thousand of them wait at a time, and they come in
+// the order they fall due: on the line they cost nothing to add or take,
+// and the heap keeps only the near events, a few levels deep. The earliest
+// event is the lesser of the heap's top and the line's head, so the order
+// events leave in does not depend on where they waited.
 //
 // Events live in a slab and the heap moves only small (time, seq, slot)
 // entries, so pushing and popping allocate nothing once the slab has grown
@@ -17,7 +25,14 @@ import (
 // and never copies the events it holds (they hold pointers, so a copy is
 // a bulk write under barriers), and a slot's event never moves.
 type Queue[E any] struct {
-	heap   []entry
+	heap []entry
+	// line holds far entries in (time, seq) order from line[head] on;
+	// the entries before head have left.
+	line []entry
+	head int
+	// now is the time of the event last taken: an entry is far when it
+	// is due lineHorizon or more after it.
+	now    Time
 	chunks []*[queueChunk]E
 	// slots counts the slots ever handed out, in use or free.
 	slots int32
@@ -57,6 +72,10 @@ const (
 	queueChunk      = 1 << queueChunkShift
 )
 
+// lineHorizon is how far ahead of the last event taken an event must be
+// due to wait on the line: timeouts and keepalives, not messages.
+const lineHorizon = 100 * Millisecond
+
 // entry is one pending event in the heap: 16 bytes, so a sift moves
 // little and four entries share a cache line.
 type entry struct {
@@ -84,7 +103,7 @@ func (q *Queue[E]) event(slot int32) *E {
 }
 
 // Len reports the number of pending events.
-func (q *Queue[E]) Len() int { return len(q.heap) }
+func (q *Queue[E]) Len() int { return len(q.heap) + len(q.line) - q.head }
 
 // Push schedules e at time at.
 func (q *Queue[E]) Push(at Time, e E) { q.PushRef(at, &e) }
@@ -108,7 +127,21 @@ func (q *Queue[E]) PushRef(at Time, e *E) {
 		q.renumber()
 	}
 	q.seq++
-	q.heap = append(q.heap, entry{at: at, seq: q.seq, slot: slot})
+	en := entry{at: at, seq: q.seq, slot: slot}
+	// The line takes an entry that is far and due no earlier than its
+	// last (its sequence is the latest), so the line stays in order.
+	if at-q.now >= lineHorizon && (q.head == len(q.line) || at >= q.line[len(q.line)-1].at) {
+		if q.head == len(q.line) {
+			q.line, q.head = q.line[:0], 0
+		} else if q.head >= 64 && q.head*2 >= len(q.line) {
+			// Half of it gone: move the rest down rather than grow.
+			n := copy(q.line, q.line[q.head:])
+			q.line, q.head = q.line[:n], 0
+		}
+		q.line = append(q.line, en)
+		return
+	}
+	q.heap = append(q.heap, en)
 	q.up(len(q.heap) - 1)
 }
 
@@ -118,9 +151,12 @@ func (q *Queue[E]) PushRef(at Time, e *E) {
 // to come, comes out as before, so the heap stays valid as it lies and
 // events leave in the same order.
 func (q *Queue[E]) renumber() {
-	byOrder := make([]*entry, len(q.heap))
+	byOrder := make([]*entry, 0, q.Len())
 	for i := range q.heap {
-		byOrder[i] = &q.heap[i]
+		byOrder = append(byOrder, &q.heap[i])
+	}
+	for i := q.head; i < len(q.line); i++ {
+		byOrder = append(byOrder, &q.line[i])
 	}
 	slices.SortFunc(byOrder, func(a, b *entry) int {
 		if a.seq < b.seq {
@@ -136,20 +172,37 @@ func (q *Queue[E]) renumber() {
 
 // Next reports the time of the earliest event, or Never when there is none.
 func (q *Queue[E]) Next() Time {
+	if q.head < len(q.line) && (len(q.heap) == 0 || q.line[q.head].less(q.heap[0])) {
+		return q.line[q.head].at
+	}
 	if len(q.heap) == 0 {
 		return Never
 	}
 	return q.heap[0].at
 }
 
+// removeFirst takes the earliest entry off the heap or the line; the
+// queue must not be empty.
+func (q *Queue[E]) removeFirst() entry {
+	var top entry
+	if q.head < len(q.line) && (len(q.heap) == 0 || q.line[q.head].less(q.heap[0])) {
+		top = q.line[q.head]
+		q.head++
+	} else {
+		top = q.removeTop()
+	}
+	q.now = top.at
+	return top
+}
+
 // Pop removes the earliest event and returns it with its time. It returns
 // false when the queue is empty.
 func (q *Queue[E]) Pop() (Time, E, bool) {
 	var zero E
-	if len(q.heap) == 0 {
+	if q.Len() == 0 {
 		return 0, zero, false
 	}
-	top := q.removeTop()
+	top := q.removeFirst()
 	e := *q.event(top.slot)
 	q.clearSlot(top.slot) // let the collector have what e points to
 	q.free = append(q.free, top.slot)
@@ -165,10 +218,10 @@ func (q *Queue[E]) Take() (Time, *E, bool) {
 	if q.held != 0 {
 		q.Release()
 	}
-	if len(q.heap) == 0 {
+	if q.Len() == 0 {
 		return 0, nil, false
 	}
-	top := q.removeTop()
+	top := q.removeFirst()
 	q.held = top.slot + 1
 	return top.at, q.event(top.slot), true
 }
@@ -228,10 +281,20 @@ func (q *Queue[E]) removeTop() entry {
 	return top
 }
 
-// Each calls f for every pending event, in no particular order, until f
-// returns false. f must not change the queue.
+// Each calls f for every pending event, in the order they fall due, until
+// f returns false. f must not change the queue. It lists the events for a
+// display, not on the hot path: the listing is sorted afresh each call.
 func (q *Queue[E]) Each(f func(at Time, e *E) bool) {
-	for _, h := range q.heap {
+	all := make([]entry, 0, q.Len())
+	all = append(all, q.heap...)
+	all = append(all, q.line[q.head:]...)
+	slices.SortFunc(all, func(a, b entry) int {
+		if a.less(b) {
+			return -1
+		}
+		return 1
+	})
+	for _, h := range all {
 		if !f(h.at, q.event(h.slot)) {
 			return
 		}
@@ -253,6 +316,17 @@ func (q *Queue[E]) Filter(drop func(e *E) bool) {
 	for i := len(q.heap)/2 - 1; i >= 0; i-- {
 		q.down(i)
 	}
+	// The line keeps its order: what stays is still sorted.
+	line := q.line[:0]
+	for _, h := range q.line[q.head:] {
+		if drop(q.event(h.slot)) {
+			q.clearSlot(h.slot)
+			q.free = append(q.free, h.slot)
+			continue
+		}
+		line = append(line, h)
+	}
+	q.line, q.head = line, 0
 }
 
 func (q *Queue[E]) up(i int) {

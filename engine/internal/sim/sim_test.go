@@ -354,3 +354,62 @@ func TestQueueForget(t *testing.T) {
 		t.Fatalf("Filter: forget called %d times, %d left", forgot, q.Len())
 	}
 }
+
+// Far events wait on the line while they come in order and in the heap
+// otherwise; events must leave in (time, seq) order all the same, across
+// a sequence wrap and a Filter, and Each must list them in that order.
+func TestQueueLineKeepsOrder(t *testing.T) {
+	var q Queue[int]
+	q.seq = ^uint32(0) - 3000
+	r := NewRand(5)
+	type ev struct {
+		at Time
+		id int
+	}
+	var ref, got []ev
+	var now Time
+	sortRef := func() {
+		slices.SortStableFunc(ref, func(a, b ev) int { return int(a.at - b.at) })
+	}
+	for i := range 20000 {
+		switch k := r.IntN(10); {
+		case k < 3 || q.Len() == 0:
+			at := now + Time(r.IntN(int(Millisecond)))
+			q.Push(at, i)
+			ref = append(ref, ev{at, i})
+		case k < 5:
+			// Deadlines mostly in order, some out of it or tied.
+			at := now + 2*Second - Time(r.IntN(3))*Time(r.IntN(int(200*Millisecond)))
+			q.Push(at, i)
+			ref = append(ref, ev{at, i})
+		case k == 5 && i%500 == 0:
+			drop := func(id int) bool { return id%7 == 0 }
+			q.Filter(func(e *int) bool { return drop(*e) })
+			ref = slices.DeleteFunc(ref, func(e ev) bool { return drop(e.id) })
+			sortRef()
+			var listed []ev
+			q.Each(func(at Time, e *int) bool {
+				listed = append(listed, ev{at, *e})
+				return true
+			})
+			if !slices.Equal(listed, ref) {
+				t.Fatalf("step %d: Each lists the events out of order", i)
+			}
+		default:
+			at, id, _ := q.Pop()
+			now = at
+			sortRef()
+			if len(ref) == 0 || ref[0] != (ev{at, id}) {
+				t.Fatalf("step %d: popped %d at %v, want %v", i, id, at, ref[0])
+			}
+			ref = ref[1:]
+			got = append(got, ev{at, id})
+		}
+	}
+	if len(q.line) == q.head || len(q.heap) == 0 {
+		t.Fatalf("the test never used both places: %d on the line, %d in the heap", len(q.line)-q.head, len(q.heap))
+	}
+	if q.seq > 100000 {
+		t.Fatalf("the sequence did not start again: %d", q.seq)
+	}
+}
