@@ -141,6 +141,10 @@ type Instance struct {
 	lastDef defCache
 	// spareMTR is an MTR kept for reuse once committed.
 	spareMTR *mtr
+	// mtrPages lists, during commitMTR only, the cached page of each of
+	// the MTR's records, so applying them looks no page up again. It is
+	// cleared before commitMTR returns: it keeps no page alive.
+	mtrPages []*page.Page
 	// splitKeys and splitVals are maybeSplit's lists of a leaf's rows;
 	// reqScratch is the list of requests a pass over them walks.
 	splitKeys, splitVals [][]byte

@@ -86,12 +86,18 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 	if len(m.ops) > shortMTR {
 		last = make(map[redo.PageID]redo.LSN)
 	}
+	pages := in.mtrPages[:0]
+	defer func() {
+		clear(pages)
+		in.mtrPages = pages[:0]
+	}()
 	for i := range m.ops {
 		r := &m.ops[i]
 		p, ok := in.cache.peek(r.Page)
 		if !ok {
 			panic(fmt.Sprintf("db: %s changes page %v, which is not cached", in.Name, r.Page))
 		}
+		pages = append(pages, p)
 		prev := p.LSN
 		if last != nil {
 			if l, seen := last[r.Page]; seen {
@@ -123,8 +129,9 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 		if r.LSN != next+redo.LSN(i)*step {
 			panic(fmt.Sprintf("db: LSN %d allocated where %d was predicted", r.LSN, next+redo.LSN(i)*step))
 		}
-		p, _ := in.cache.peek(r.Page)
-		if err := p.Apply(r); err != nil {
+		// Nothing since the lookup above changed the cache: the
+		// volume's allocation only queues messages.
+		if err := pages[i].Apply(r); err != nil {
 			panic("db: the writer's own record does not follow its page: " + err.Error())
 		}
 	}
