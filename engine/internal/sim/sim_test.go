@@ -164,9 +164,9 @@ func TestNetworkBandwidthQueuesTransfers(t *testing.T) {
 	}
 }
 
-// The pending events are listed in heap order, so the heap's layout is
-// visible: removing the top must leave the entries exactly where the
-// textbook sift-down from the root would.
+// Removing the top must leave the heap's entries exactly where the
+// textbook sift-down from the root would. (The events are all near, so
+// none waits on the line.)
 func TestQueueLayoutMatchesTextbookSiftDown(t *testing.T) {
 	type refEntry struct {
 		at  Time
