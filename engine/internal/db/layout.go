@@ -334,7 +334,10 @@ func decodeCatalogHeader(b []byte) (catalogHeader, error) {
 
 // pageHeader is the header of a table page: its kind and its table.
 func pageHeader(kind byte, table uint32) []byte {
-	return binary.AppendUvarint([]byte{kind}, uint64(table))
+	// Room for the longest table number up front: one allocation, where
+	// a one-byte slice would be outgrown by the uvarint at once.
+	b := append(make([]byte, 0, 1+binary.MaxVarintLen32), kind)
+	return binary.AppendUvarint(b, uint64(table))
 }
 
 // encodePageID and decodePageID store a page id as a directory value.
