@@ -166,7 +166,7 @@ func (n *Node) stage(env wire.Env, s *Segment) {
 		if b == nil {
 			b = n.stageBatch(s.PG, size)
 		}
-		b.Add(sr.Rec)
+		b.AddRef(&sr.Rec)
 		k++
 	}
 	if b == nil {

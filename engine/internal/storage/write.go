@@ -109,7 +109,7 @@ func (n *Node) fresh(s *Segment, b *redo.Batch, epoch, memEpoch uint64) (*redo.B
 			if out == nil {
 				out = &redo.Batch{PG: b.PG}
 			}
-			out.Add(*r)
+			out.AddRef(r)
 		}
 	}
 	return out, held && out == nil
