@@ -194,6 +194,19 @@ func (b *Batch) Add(r Record) {
 	b.size += r.Size()
 }
 
+// AddRef appends *r as Add appends r, without copying the record to pass
+// it: the batch keeps a copy of *r, not r itself.
+func (b *Batch) AddRef(r *Record) {
+	if r.PG != b.PG {
+		panic("redo: record of " + r.PG.String() + " added to a batch of " + b.PG.String())
+	}
+	if n := len(b.Records); n > 0 && b.Records[n-1].LSN >= r.LSN {
+		panic("redo: batch LSNs out of order: " + b.Records[n-1].LSN.String() + " then " + r.LSN.String())
+	}
+	b.Records = append(b.Records, *r)
+	b.size += r.Size()
+}
+
 // Reset empties b to be filled again as a batch of pg, keeping its array.
 // The records it held stay in the array, unreachable, until overwritten.
 func (b *Batch) Reset(pg PGID) { b.PG, b.Records, b.size = pg, b.Records[:0], 0 }

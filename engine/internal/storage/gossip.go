@@ -140,7 +140,7 @@ func (n *Node) gossip(env wire.Env, m *wire.Msg) {
 		if b == nil {
 			b = &redo.Batch{PG: s.PG, Records: make([]redo.Record, 0, 8)}
 		}
-		b.Add(sr.Rec)
+		b.AddRef(&sr.Rec)
 		k++
 	}
 	reply.Batch = b

@@ -299,21 +299,25 @@ func (s *MemStore) Load() Image {
 	img := Image{Node: cloneNodeMeta(s.node)}
 	for i := range s.segs {
 		m := &s.segs[i]
-		m.takeSums()
+		takeSums(nil, m.pages)
 		img.Segments = append(img.Segments, SegmentImage{
 			Meta:    cloneSegmentMeta(m.meta),
-			Records: m.recs.flat(),
+			Records: m.records(),
 			Pages:   slices.Clone(m.pages),
 		})
 	}
 	return img
 }
 
-// takeSums fills in the checksums the segment's records and pages were
-// stored without.
-func (m *memSeg) takeSums() {
-	m.recs.each(func(recs []StoredRecord) { takeSums(recs, nil) })
-	takeSums(nil, m.pages)
+// records returns the segment's records, decoded, with every checksum
+// taken, as Load and Changes hand them out. The store does not write the
+// checksums it takes back into its encoded copy: a record stored without
+// one (lazy) holds the content it was persisted with, whose checksum is
+// the same whenever it is taken.
+func (m *memSeg) records() []StoredRecord {
+	recs := m.recs.flat()
+	takeSums(recs, nil)
+	return recs
 }
 
 // Changes returns the changes that rebuild the store's state from empty:
@@ -323,10 +327,10 @@ func (s *MemStore) Changes() []Change {
 	out := []Change{{Kind: ChangeNode, Node: cloneNodeMeta(s.node)}}
 	for i := range s.segs {
 		m := &s.segs[i]
-		m.takeSums()
+		takeSums(nil, m.pages)
 		out = append(out, Change{Kind: ChangeSegment, Seg: m.meta.ID, Meta: cloneSegmentMeta(m.meta)})
 		if m.recs.len() > 0 {
-			out = append(out, Change{Kind: ChangeRecords, Seg: m.meta.ID, Records: m.recs.flat()})
+			out = append(out, Change{Kind: ChangeRecords, Seg: m.meta.ID, Records: m.records()})
 		}
 		if len(m.pages) > 0 {
 			out = append(out, Change{Kind: ChangePages, Seg: m.meta.ID, Pages: slices.Clone(m.pages)})

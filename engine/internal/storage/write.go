@@ -109,7 +109,7 @@ func (n *Node) fresh(s *Segment, b *redo.Batch, epoch, memEpoch uint64) (*redo.B
 			if out == nil {
 				out = &redo.Batch{PG: b.PG}
 			}
-			out.Add(*r)
+			out.AddRef(r)
 		}
 	}
 	return out, held && out == nil
@@ -405,6 +405,9 @@ func (n *Node) persistWrite(env wire.Env, p *pending) {
 // returns how many were new. Records in a truncation range are dropped. A
 // good copy of a record whose stored copy is damaged replaces it.
 func (n *Node) addRecords(env wire.Env, s *Segment, recs []redo.Record) int {
+	if cap(s.log)-len(s.log) < len(recs) {
+		s.compactLog() // the array may have the room at its front
+	}
 	s.log = n.logs.room(s.log, len(recs))
 	// The records written to the store, in the order they were added.
 	// Usually each lands at the end of the log, so they are the log's
