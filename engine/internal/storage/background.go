@@ -307,9 +307,11 @@ func (n *Node) collect(_ wire.Env, s *Segment) int {
 	}
 	last := s.log[i-1].Rec.LSN
 	s.bad = slices.DeleteFunc(s.bad, func(b badItem) bool { return b.page == 0 && b.lsn <= last })
-	s.dropLogFront(i)
+	// What lies past the new end is not cleared (slices.Delete would):
+	// appends overwrite it, and until then it only keeps collected
+	// records' keys and values reachable, no more than the array holds.
+	s.log = s.log[:copy(s.log, s.log[i:])]
 	if len(s.log) == 0 {
-		s.compactLog()
 		n.logs.put(s.log) // for the next log that grows
 		s.log = nil
 	}

@@ -58,19 +58,11 @@ type Segment struct {
 	Full bool // keeps pages as well as log (false: a tail segment, SIGMOD'18 §4.2)
 
 	// Durable state, mirrored in the node's Store.
-	quorum   quorum.Membership
-	peers    []wire.Peer // the other members, in slot order
-	hydrated bool
-	retired  bool
-	log      []StoredRecord
-	// logArr is the whole array of log while garbage collection has left
-	// logDead slots free at its front: log is logArr[logDead:][:len(log)].
-	// Collection moves log's start up rather than shifting what it keeps
-	// down; the first append that finds no room at the end moves it down
-	// (compactLog), once for many collections. Whatever reassigns log
-	// other than in place compacts it first, or zeroes the Segment.
-	logArr    []StoredRecord
-	logDead   int
+	quorum    quorum.Membership
+	peers     []wire.Peer // the other members, in slot order
+	hydrated  bool
+	retired   bool
+	log       []StoredRecord
 	chains    []chain      // per writer stream
 	bases     []StoredPage // by page ID; full segments only
 	coalesced redo.LSN
@@ -309,9 +301,6 @@ func (s *Segment) add(r StoredRecord) bool {
 	for int(st) >= len(s.chains) {
 		s.chains = append(s.chains, chain{})
 	}
-	if len(s.log) == cap(s.log) {
-		s.compactLog() // room at the front, rather than a new array
-	}
 	var i int
 	if n := len(s.log); n == 0 || s.log[n-1].Rec.LSN < r.Rec.LSN {
 		i = n
@@ -332,30 +321,6 @@ func (s *Segment) add(r StoredRecord) bool {
 		s.noteRecord(&s.log[i])
 	}
 	return true
-}
-
-// dropLogFront drops the log's first i records, moving its start up in
-// its array. What lies in the slots it leaves is not cleared: compactLog
-// overwrites it, and until then it only keeps collected records' keys and
-// values reachable, no more than the array holds.
-func (s *Segment) dropLogFront(i int) {
-	if s.logDead == 0 {
-		s.logArr = s.log[:cap(s.log)]
-	}
-	s.logDead += i
-	s.log = s.log[i:]
-}
-
-// compactLog moves the log down to the front of its array, giving it
-// back the room collection left there. The log is then where it would be
-// had each collection shifted it down, so its array runs out of room, and
-// grows, exactly when it would have.
-func (s *Segment) compactLog() {
-	if s.logDead == 0 {
-		return
-	}
-	s.log = s.logArr[:copy(s.logArr, s.log)]
-	s.logArr, s.logDead = nil, 0
 }
 
 // advance moves stream st's SCL along its chain from log index i, as far as

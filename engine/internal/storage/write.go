@@ -405,9 +405,6 @@ func (n *Node) persistWrite(env wire.Env, p *pending) {
 // returns how many were new. Records in a truncation range are dropped. A
 // good copy of a record whose stored copy is damaged replaces it.
 func (n *Node) addRecords(env wire.Env, s *Segment, recs []redo.Record) int {
-	if cap(s.log)-len(s.log) < len(recs) {
-		s.compactLog() // the array may have the room at its front
-	}
 	s.log = n.logs.room(s.log, len(recs))
 	// The records written to the store, in the order they were added.
 	// Usually each lands at the end of the log, so they are the log's
