@@ -1,62 +1,33 @@
 package storage
 
-import (
-	"encoding/binary"
-	"slices"
-
-	"aurora-lab/engine/internal/redo"
-)
+import "aurora-lab/engine/internal/redo"
 
 // recList is MemStore's copy of a segment's log: stored records in LSN
-// order, encoded into chunks of bytes that never move. A log is appended
-// at its top and dropped from its bottom (garbage collection) all the
-// time; as one slice of records it copied itself whenever it outgrew its
-// array, and shifted everything it kept down on every drop. In chunks, an
-// append fills the top chunk and a drop gives the chunks it empties to a
-// free list for the next appends. Encoded (redo.AppendEncoded), a record
-// takes about 30 bytes rather than 112, and the chunks hold no pointers:
-// appending pays no write barriers, and the collector has nothing in them
-// to scan. Each chunk indexes its records by LSN, so drops need not decode.
-//
-// Records are decoded only when the store is read (Load, Changes), and
-// then from a copy of the chunk's bytes, which are reused once dropped.
-// Anything else than an append on top or a drop from the bottom is rare:
-// the list is decoded, changed as a slice, and encoded again.
+// order, in chunks of chunkLen that never move. A log is appended at its
+// top and dropped from its bottom (garbage collection) all the time; as
+// one slice it copied itself whenever it outgrew its array, and shifted
+// everything it kept down on every drop, records, pointers and all. In
+// chunks, an append fills the top chunk and a drop gives the chunks it
+// empties to a free list for the next appends. Anything else (a record
+// that does not go on top, a drop that is not of the bottom) is rare:
+// the list is flattened, changed as a slice, and chunked again.
 type recList struct {
 	chunks []*recChunk
 	n      int // records in all chunks
 }
 
-// recChunk holds the records lo to hi-1 of its index: record i is
-// data[start:ends[i]], where start is ends[i-1], or 0 for the first.
-// Each is a stored record's extra byte (recFlags) and, if its checksum is
-// not zero, the checksum in four bytes, then the record as
-// redo.AppendEncoded writes it for PG 0 and prev its own LSN.
+// recChunk holds the records recs[lo:hi] of a recList.
 type recChunk struct {
-	lsns   [chunkRecs]redo.LSN
-	ends   [chunkRecs]uint32
-	data   []byte
+	recs   [chunkLen]StoredRecord
 	lo, hi int
 }
 
-// A chunk holds up to chunkRecs records in chunkBytes bytes (a record too
-// large for a chunk has a chunk of its own size). Records of the standard
-// workload take about 30 bytes, so both fill at about the same time. A
-// list leaves part of its top chunk unused, and with many segments holding
-// log at once that is much of what chunks take: larger chunks (144 records
-// in 4 KB) allocated a sixth more. The index (768 bytes and the rest) fits
-// the allocator's 896-byte class.
-const (
-	chunkRecs  = 64
-	chunkBytes = 2048
-)
-
-// Flags of a stored record's extra byte.
-const (
-	recClaimed = 1 << iota
-	recLazy
-	recSum // the checksum, not zero, follows
-)
+// chunkLen is the records of a chunk. A list leaves part of its top and
+// bottom chunks unused, and with several of a node's segments holding log
+// at once that is much of what it allocates for chunks: smaller chunks
+// waste less. 36 records of 112 bytes and the bounds are 4,048 bytes, in the
+// allocator's 4 KB class (64 records took 8 KB, and left 1 KB of it idle).
+const chunkLen = 36
 
 // chunkPool holds the chunks that lists emptied, for the next appends.
 type chunkPool struct {
@@ -73,14 +44,15 @@ func (p *chunkPool) get() *recChunk {
 		p.free = p.free[:k-1]
 		return c
 	}
-	return &recChunk{data: make([]byte, 0, chunkBytes)}
+	return new(recChunk)
 }
 
-// put keeps c for reuse. Nothing decoded from it points into its bytes
-// (reads decode from a copy), so the next appends may overwrite them.
+// put keeps c for reuse. What it held is not cleared: the next appends
+// overwrite it, and until then it only keeps records' keys and values
+// reachable (which the backup store holds as well), at most a pool's
+// worth.
 func (p *chunkPool) put(c *recChunk) {
 	c.lo, c.hi = 0, 0
-	c.data = c.data[:0]
 	if len(p.free) < chunkPoolMax {
 		p.free = append(p.free, c)
 	}
@@ -92,7 +64,7 @@ func (l *recList) len() int { return l.n }
 func (l *recList) last() redo.LSN {
 	if k := len(l.chunks); k > 0 {
 		c := l.chunks[k-1]
-		return c.lsns[c.hi-1]
+		return c.recs[c.hi-1].Rec.LSN
 	}
 	return redo.NoLSN
 }
@@ -100,42 +72,26 @@ func (l *recList) last() redo.LSN {
 // first reports the lowest LSN in the list; the list must not be empty.
 func (l *recList) first() redo.LSN {
 	c := l.chunks[0]
-	return c.lsns[c.lo]
+	return c.recs[c.lo].Rec.LSN
+}
+
+// grow adds an empty chunk at the top.
+func (l *recList) grow(p *chunkPool) {
+	if cap(l.chunks) == 0 {
+		l.chunks = make([]*recChunk, 0, 8)
+	}
+	l.chunks = append(l.chunks, p.get())
 }
 
 // push appends r, which must lie above every record of the list.
 func (l *recList) push(p *chunkPool, r *StoredRecord) {
-	most := 5 + redo.MaxEncodedSize(&r.Rec)
 	k := len(l.chunks)
-	if k == 0 || l.chunks[k-1].hi == chunkRecs || cap(l.chunks[k-1].data)-len(l.chunks[k-1].data) < most {
-		if cap(l.chunks) == 0 {
-			l.chunks = make([]*recChunk, 0, 8)
-		}
-		c := p.get()
-		if cap(c.data) < most {
-			c.data = make([]byte, 0, most)
-		}
-		l.chunks = append(l.chunks, c)
+	if k == 0 || l.chunks[k-1].hi == chunkLen {
+		l.grow(p)
 		k++
 	}
 	c := l.chunks[k-1]
-	var flags byte
-	if r.Claimed {
-		flags |= recClaimed
-	}
-	if r.lazy {
-		flags |= recLazy
-	}
-	if r.Sum != 0 {
-		flags |= recSum
-	}
-	b := append(c.data, flags)
-	if r.Sum != 0 {
-		b = binary.LittleEndian.AppendUint32(b, r.Sum)
-	}
-	c.data = redo.AppendEncoded(b, &r.Rec, 0, r.Rec.LSN)
-	c.lsns[c.hi] = r.Rec.LSN
-	c.ends[c.hi] = uint32(len(c.data))
+	c.recs[c.hi] = *r
 	c.hi++
 	l.n++
 }
@@ -146,8 +102,17 @@ func (l *recList) put(p *chunkPool, recs []StoredRecord) {
 		return
 	}
 	if above(nil, recs) && recs[0].Rec.LSN > l.last() {
-		for i := range recs {
-			l.push(p, &recs[i])
+		for len(recs) > 0 {
+			k := len(l.chunks)
+			if k == 0 || l.chunks[k-1].hi == chunkLen {
+				l.grow(p)
+				k++
+			}
+			c := l.chunks[k-1]
+			m := copy(c.recs[c.hi:], recs)
+			c.hi += m
+			l.n += m
+			recs = recs[m:]
 		}
 		return
 	}
@@ -179,14 +144,14 @@ func (l *recList) drop(p *chunkPool, from, to redo.LSN, only bool, stream uint8)
 	k := 0
 	for k < len(l.chunks) {
 		c := l.chunks[k]
-		if c.lsns[c.hi-1] <= to {
+		if c.recs[c.hi-1].Rec.LSN <= to {
 			l.n -= c.hi - c.lo
 			p.put(c)
 			k++
 			continue
 		}
 		lo := c.lo
-		for c.lsns[lo] <= to {
+		for c.recs[lo].Rec.LSN <= to {
 			lo++
 		}
 		l.n -= lo - c.lo
@@ -208,32 +173,21 @@ func (l *recList) reset(p *chunkPool) {
 	l.n = 0
 }
 
-// flat returns the records decoded into one new slice, nil when there are
-// none. Their keys and values point into new copies of the chunks' bytes,
-// which nothing changes, never into the chunks themselves.
+// flat returns the records in one new slice, nil when there are none.
 func (l *recList) flat() []StoredRecord {
 	if l.n == 0 {
 		return nil
 	}
 	out := make([]StoredRecord, 0, l.n)
 	for _, c := range l.chunks {
-		start := 0
-		if c.lo > 0 {
-			start = int(c.ends[c.lo-1])
-		}
-		b := slices.Clone(c.data[start:c.ends[c.hi-1]])
-		for i := c.lo; i < c.hi; i++ {
-			var sr StoredRecord
-			flags := b[0]
-			b = b[1:]
-			if flags&recSum != 0 {
-				sr.Sum = binary.LittleEndian.Uint32(b)
-				b = b[4:]
-			}
-			sr.Claimed, sr.lazy = flags&recClaimed != 0, flags&recLazy != 0
-			sr.Rec, b = redo.DecodeRecord(b, 0, c.lsns[i])
-			out = append(out, sr)
-		}
+		out = append(out, c.recs[c.lo:c.hi]...)
 	}
 	return out
+}
+
+// each calls f with each chunk's records, which f may change in place.
+func (l *recList) each(f func([]StoredRecord)) {
+	for _, c := range l.chunks {
+		f(c.recs[c.lo:c.hi])
+	}
 }

@@ -299,25 +299,21 @@ func (s *MemStore) Load() Image {
 	img := Image{Node: cloneNodeMeta(s.node)}
 	for i := range s.segs {
 		m := &s.segs[i]
-		takeSums(nil, m.pages)
+		m.takeSums()
 		img.Segments = append(img.Segments, SegmentImage{
 			Meta:    cloneSegmentMeta(m.meta),
-			Records: m.records(),
+			Records: m.recs.flat(),
 			Pages:   slices.Clone(m.pages),
 		})
 	}
 	return img
 }
 
-// records returns the segment's records, decoded, with every checksum
-// taken, as Load and Changes hand them out. The store does not write the
-// checksums it takes back into its encoded copy: a record stored without
-// one (lazy) holds the content it was persisted with, whose checksum is
-// the same whenever it is taken.
-func (m *memSeg) records() []StoredRecord {
-	recs := m.recs.flat()
-	takeSums(recs, nil)
-	return recs
+// takeSums fills in the checksums the segment's records and pages were
+// stored without.
+func (m *memSeg) takeSums() {
+	m.recs.each(func(recs []StoredRecord) { takeSums(recs, nil) })
+	takeSums(nil, m.pages)
 }
 
 // Changes returns the changes that rebuild the store's state from empty:
@@ -327,10 +323,10 @@ func (s *MemStore) Changes() []Change {
 	out := []Change{{Kind: ChangeNode, Node: cloneNodeMeta(s.node)}}
 	for i := range s.segs {
 		m := &s.segs[i]
-		takeSums(nil, m.pages)
+		m.takeSums()
 		out = append(out, Change{Kind: ChangeSegment, Seg: m.meta.ID, Meta: cloneSegmentMeta(m.meta)})
 		if m.recs.len() > 0 {
-			out = append(out, Change{Kind: ChangeRecords, Seg: m.meta.ID, Records: m.records()})
+			out = append(out, Change{Kind: ChangeRecords, Seg: m.meta.ID, Records: m.recs.flat()})
 		}
 		if len(m.pages) > 0 {
 			out = append(out, Change{Kind: ChangePages, Seg: m.meta.ID, Pages: slices.Clone(m.pages)})
