@@ -93,6 +93,21 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 	}()
 	for i := range m.ops {
 		r := &m.ops[i]
+		if last == nil {
+			// The scan back also gives the page and the PG of a record
+			// whose page the MTR changed before (a split moves rows
+			// between two leaves): no lookup in the cache for them.
+			j := i - 1
+			for j >= 0 && m.ops[j].Page != r.Page {
+				j--
+			}
+			if j >= 0 {
+				pages = append(pages, pages[j])
+				r.PrevPage = next + redo.LSN(j)*step
+				r.PG = m.ops[j].PG
+				continue
+			}
+		}
 		p, ok := in.cache.peek(r.Page)
 		if !ok {
 			panic(fmt.Sprintf("db: %s changes page %v, which is not cached", in.Name, r.Page))
@@ -104,13 +119,6 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 				prev = l
 			}
 			last[r.Page] = next + redo.LSN(i)*step
-		} else {
-			for j := i - 1; j >= 0; j-- {
-				if m.ops[j].Page == r.Page {
-					prev = next + redo.LSN(j)*step
-					break
-				}
-			}
 		}
 		r.PrevPage = prev
 		r.PG = in.cfg.Geometry.PGOf(r.Page)
