@@ -669,7 +669,7 @@ func (in *Instance) durableAdvanced(env wire.Env) {
 	in.putReqs(reqs)
 	// Commits whose client went away complete too, in ID order. Most
 	// rounds have none: a pass over the map says so without sorting it.
-	if in.orphansDurable(vdl) {
+	if len(in.txns) > 0 && in.orphansDurable(vdl) {
 		for _, id := range in.sortedTxnIDs() {
 			t := in.txns[id]
 			if t.state == txnCommitting && t.commitLSN <= vdl {

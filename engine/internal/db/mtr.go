@@ -72,9 +72,7 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 		return 0, errLAL
 	}
 	for _, id := range m.formatted {
-		if _, ok := in.cache.peek(id); !ok {
-			in.cache.put(page.New(id), id < FirstDataPage)
-		}
+		in.cache.putNew(id, id < FirstDataPage)
 	}
 	// The records get consecutive LSNs from NextLSN, so each record's page
 	// backlink — the version it changes — is known before allocation.
