@@ -102,6 +102,17 @@ func (c *cache) put(p *page.Page, sticky bool) {
 	c.front(e)
 }
 
+// putNew installs an empty page id, unless a version of it is held: a
+// page an MTR creates. One lookup, where peek and put take two.
+func (c *cache) putNew(id redo.PageID, sticky bool) {
+	if _, ok := c.pages[id]; ok {
+		return
+	}
+	e := &entry{id: id, pg: page.New(id), sticky: sticky}
+	c.pages[id] = e
+	c.front(e)
+}
+
 func (c *cache) pin(id redo.PageID) {
 	if e, ok := c.pages[id]; ok {
 		e.pins++

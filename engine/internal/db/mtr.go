@@ -72,9 +72,7 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 		return 0, errLAL
 	}
 	for _, id := range m.formatted {
-		if _, ok := in.cache.peek(id); !ok {
-			in.cache.put(page.New(id), id < FirstDataPage)
-		}
+		in.cache.putNew(id, id < FirstDataPage)
 	}
 	// The records get consecutive LSNs from NextLSN, so each record's page
 	// backlink — the version it changes — is known before allocation.
@@ -93,6 +91,21 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 	}()
 	for i := range m.ops {
 		r := &m.ops[i]
+		if last == nil {
+			// The scan back also gives the page and the PG of a record
+			// whose page the MTR changed before (a split moves rows
+			// between two leaves): no lookup in the cache for them.
+			j := i - 1
+			for j >= 0 && m.ops[j].Page != r.Page {
+				j--
+			}
+			if j >= 0 {
+				pages = append(pages, pages[j])
+				r.PrevPage = next + redo.LSN(j)*step
+				r.PG = m.ops[j].PG
+				continue
+			}
+		}
 		p, ok := in.cache.peek(r.Page)
 		if !ok {
 			panic(fmt.Sprintf("db: %s changes page %v, which is not cached", in.Name, r.Page))
@@ -104,13 +117,6 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 				prev = l
 			}
 			last[r.Page] = next + redo.LSN(i)*step
-		} else {
-			for j := i - 1; j >= 0; j-- {
-				if m.ops[j].Page == r.Page {
-					prev = next + redo.LSN(j)*step
-					break
-				}
-			}
 		}
 		r.PrevPage = prev
 		r.PG = in.cfg.Geometry.PGOf(r.Page)
@@ -300,15 +306,31 @@ func (in *Instance) receiveStream(env wire.Env, m *wire.Msg) {
 		// Before anything of the new life is applied.
 		in.resync(h.Heads, in.heads, func() { in.pending = nil })
 	}
-	if m.Batch != nil {
-		for _, r := range m.Batch.Records {
-			if r.LSN > in.vdl {
-				in.pending = append(in.pending, r)
+	k := -1
+	if m.A > in.vdl && len(in.pending) == 0 && m.Batch != nil {
+		k = above(m.Batch.Records, in.vdl)
+	}
+	if k >= 0 {
+		// Nothing waits, and the batch's records above the VDL the
+		// replica has are its last ones, as a batch's records come in
+		// LSN order: those the new VDL covers are applied from the batch
+		// itself, which no one changes, and only the rest is copied to
+		// wait. Queueing them all and applying the queue does the same.
+		recs := m.Batch.Records[k:]
+		n := in.applyStreamed(recs, m.A)
+		in.pending = append(in.pending, recs[n:]...)
+		in.appliedTo(env, m.A, m.N)
+	} else {
+		if m.Batch != nil {
+			for i := range m.Batch.Records {
+				if r := &m.Batch.Records[i]; r.LSN > in.vdl {
+					in.pending = append(in.pending, *r)
+				}
 			}
 		}
-	}
-	if m.A > in.vdl {
-		in.applyUpTo(env, m.A, m.N)
+		if m.A > in.vdl {
+			in.applyUpTo(env, m.A, m.N)
+		}
 	}
 	if resent && m.A >= in.vdl {
 		in.heads = slices.Clone(h.Heads)
@@ -327,10 +349,37 @@ func (in *Instance) sendWaitingReads(env wire.Env) {
 	}
 }
 
+// above returns the index from which every record of recs is above vdl
+// and every one before it at or below, or -1 when the records above vdl
+// are not the last ones.
+func above(recs []redo.Record, vdl redo.LSN) int {
+	k := 0
+	for k < len(recs) && recs[k].LSN <= vdl {
+		k++
+	}
+	for i := k; i < len(recs); i++ {
+		if recs[i].LSN <= vdl {
+			return -1
+		}
+	}
+	return k
+}
+
+// applyUpTo applies the records waiting from the first while the VDL
+// covers them, and keeps the rest waiting.
 func (in *Instance) applyUpTo(env wire.Env, vdl redo.LSN, vdlAt int64) {
+	n := in.applyStreamed(in.pending, vdl)
+	in.pending = append(in.pending[:0], in.pending[n:]...)
+	in.appliedTo(env, vdl, vdlAt)
+}
+
+// applyStreamed applies the streamed records of recs from the first while
+// they are at or below vdl, to the pages the instance holds, and returns
+// how many it took. It only reads recs.
+func (in *Instance) applyStreamed(recs []redo.Record, vdl redo.LSN) int {
 	n := 0
-	for n < len(in.pending) && in.pending[n].LSN <= vdl {
-		r := &in.pending[n]
+	for n < len(recs) && recs[n].LSN <= vdl {
+		r := &recs[n]
 		n++
 		if i := int(r.PG) - 1; in.headsKnown && i >= 0 {
 			for len(in.heads) <= i {
@@ -357,7 +406,13 @@ func (in *Instance) applyUpTo(env wire.Env, vdl redo.LSN, vdlAt int64) {
 		}
 		in.stats.RecordsSkip++
 	}
-	in.pending = append(in.pending[:0], in.pending[n:]...)
+	return n
+}
+
+// appliedTo records that the instance has applied the stream up to vdl,
+// which the writer reached at vdlAt, and runs again the requests that
+// waited for pages.
+func (in *Instance) appliedTo(env wire.Env, vdl redo.LSN, vdlAt int64) {
 	in.vdl = vdl
 	in.sampleLag(env.Now() - vdlAtTime(vdlAt))
 	in.retry(env, func(r *request) bool { return r.state == reqPages })

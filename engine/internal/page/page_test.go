@@ -1,10 +1,12 @@
 package page
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"sort"
 	"testing"
 
 	"aurora-lab/engine/internal/redo"
@@ -114,6 +116,49 @@ func TestPutDeleteMatchModel(t *testing.T) {
 			if i > 0 && string(p.Rows[i-1].Key) >= string(r.Key) || model[string(r.Key)] != string(r.Value) {
 				t.Fatalf("step %d: row %d is %s=%s", step, i, r.Key, r.Value)
 			}
+		}
+	}
+}
+
+// Search places every key, present or not, where a plain binary search
+// over the rows does, whether or not it sorts above the last row.
+func TestSearchMatchesBinarySearch(t *testing.T) {
+	for n := range 9 {
+		p := New(1)
+		for i := range n {
+			p.Put([]byte{byte(2 * (i + 1))}, nil)
+		}
+		for k := range 2*n + 4 {
+			key := []byte{byte(k)}
+			want := sort.Search(n, func(i int) bool { return bytes.Compare(p.Rows[i].Key, key) >= 0 })
+			i, ok := p.Search(key)
+			if i != want || ok != (want < n && bytes.Equal(p.Rows[want].Key, key)) {
+				t.Errorf("%d rows: Search(%d) = %d, %v; want %d", n, k, i, ok, want)
+			}
+		}
+	}
+}
+
+// Apply of a put gives the page Put gives, whether the key goes last,
+// with or without room, or among the rows.
+func TestApplyPutMatchesPut(t *testing.T) {
+	p, q := New(1), New(1)
+	seed := uint64(7)
+	for step := range 200 {
+		seed = seed*6364136223846793005 + 1442695040888963407
+		key := []byte{byte(step)}
+		if seed>>40%4 == 0 {
+			key = []byte{byte(seed >> 33 % 256)}
+		}
+		v := []byte(fmt.Sprint(step))
+		r := redo.Record{LSN: redo.LSN(step + 1), Page: 1, PrevPage: p.LSN, Op: redo.OpPut, Key: key, Value: v}
+		if err := p.Apply(&r); err != nil {
+			t.Fatal(err)
+		}
+		q.Put(key, v)
+		q.LSN = p.LSN
+		if !p.Equal(q) {
+			t.Fatalf("step %d: Apply and Put disagree", step)
 		}
 	}
 }
