@@ -28,7 +28,7 @@ func (n *Node) receiveWrite(env wire.Env, m *wire.Msg) {
 		return
 	}
 	b := m.Batch
-	if b != nil && len(b.Records) > 0 && n.anyTruncated(b.Records) {
+	if b != nil && len(b.Records) > 0 && len(n.truncs) > 0 && n.anyTruncated(b.Records) {
 		n.rejectWrite(env, m.From, m.PG, s.ID, wire.RejectTruncated, n.volEpoch)
 		return
 	}
@@ -69,6 +69,9 @@ func (n *Node) receiveWrite(env wire.Env, m *wire.Msg) {
 // queued copy counts only if it is of the same or a newer epoch, so it
 // cannot be refused at the disk after its retry was dropped.
 func (n *Node) fresh(s *Segment, b *redo.Batch, epoch, memEpoch uint64) (*redo.Batch, bool) {
+	if n.allFresh(s, b.Records) {
+		return b, false
+	}
 	isNew := func(r *redo.Record) (bool, bool) {
 		if r.LSN <= s.floor(r.Stream) || s.Has(r.LSN) {
 			return false, true
@@ -113,6 +116,37 @@ func (n *Node) fresh(s *Segment, b *redo.Batch, epoch, memEpoch uint64) (*redo.B
 		}
 	}
 	return out, held && out == nil
+}
+
+// allFresh reports, for the common case of a first send, that every
+// record of recs is new to s without looking each up: recs are of one
+// stream and in LSN order, and lie above the stream's floor, above the
+// log, and above every batch of s waiting for the disk. It reports false
+// when it cannot tell, and fresh then looks the records up one by one.
+func (n *Node) allFresh(s *Segment, recs []redo.Record) bool {
+	st, lo := recs[0].Stream, recs[0].LSN
+	if k := len(s.log); k > 0 && s.log[k-1].Rec.LSN >= lo || lo <= s.floor(st) {
+		return false
+	}
+	last := redo.NoLSN
+	for i := range recs {
+		if recs[i].Stream != st || recs[i].LSN <= last {
+			return false
+		}
+		last = recs[i].LSN
+	}
+	for i := n.qhead; i < len(n.queue); i++ {
+		p := &n.queue[i]
+		if p.seg != s || p.batch == nil {
+			continue
+		}
+		// findRecord finds nothing at or above lo in a batch that ends
+		// below it.
+		if k := len(p.batch.Records); k > 0 && p.batch.Records[k-1].LSN >= lo {
+			return false
+		}
+	}
+	return true
 }
 
 // heartbeat learns the writer's VDL and PGMRPL when no write carried them.
@@ -349,17 +383,21 @@ func (n *Node) enqueue(env wire.Env, p pending, size int) {
 func (n *Node) persistDue(env wire.Env) {
 	now := env.Now()
 	for n.qhead < len(n.queue) && n.queue[n.qhead].due <= now {
-		p := n.queue[n.qhead]
-		n.queue[n.qhead] = pending{}
+		// The batch is handled where it lies in the queue, and cleared
+		// by index after: handling it may append to the queue, moving it
+		// to a new array, and p then still reads the old one.
+		i := n.qhead
+		p := &n.queue[i]
 		n.qhead++
 		switch p.kind {
 		case pendWrite:
-			n.persistWrite(env, &p)
+			n.persistWrite(env, p)
 		case pendGossip:
-			n.persistGossip(env, &p)
+			n.persistGossip(env, p)
 		case pendHydrate:
-			n.installHydrate(env, &p)
+			n.installHydrate(env, p)
 		}
+		n.queue[i] = pending{}
 	}
 	if n.qhead == len(n.queue) {
 		n.queue = n.queue[:0]
@@ -395,8 +433,10 @@ func (n *Node) persistWrite(env wire.Env, p *pending) {
 		Kind: wire.WriteAck, From: n.ID, To: p.from, PG: s.PG, Seg: s.ID, Stream: st,
 		VolEpoch: n.volEpoch, MemEpoch: s.quorum.Epoch(), A: s.StreamSCL(st), B: p.batch.Last(),
 	}
-	if v := n.votes(s, p.batch.Records); v != nil {
-		ack.Body = v
+	if n.cfg.Conflicts {
+		if v := n.votes(s, p.batch.Records); v != nil {
+			ack.Body = v
+		}
 	}
 	env.Send(ack)
 }
@@ -406,6 +446,9 @@ func (n *Node) persistWrite(env wire.Env, p *pending) {
 // good copy of a record whose stored copy is damaged replaces it.
 func (n *Node) addRecords(env wire.Env, s *Segment, recs []redo.Record) int {
 	s.log = n.logs.room(s.log, len(recs))
+	if n.appendable(s, recs) {
+		return n.appendRecords(s, recs)
+	}
 	// The records written to the store, in the order they were added.
 	// Usually each lands at the end of the log, so they are the log's
 	// tail from n0 and the store is handed that; sc lists them only once
@@ -456,6 +499,68 @@ func (n *Node) addRecords(env wire.Env, s *Segment, recs []redo.Record) int {
 	clear(sc)
 	n.scratch = sc[:0]
 	return added
+}
+
+// appendable reports whether addRecords may take recs by appendRecords:
+// the common case of one writer, where a batch of one stream, in LSN
+// order, lands above everything the log holds and above the stream's
+// floor, with no truncation range near it and no vote to cast. Then every
+// record is new and goes on top of the log, so the checks the general
+// path makes for each record are made once for the batch.
+func (n *Node) appendable(s *Segment, recs []redo.Record) bool {
+	if len(recs) == 0 || n.cfg.Conflicts || s.claims != nil {
+		return false
+	}
+	st, lo := recs[0].Stream, recs[0].LSN
+	if k := len(s.log); k > 0 && s.log[k-1].Rec.LSN >= lo || lo <= s.floor(st) {
+		return false
+	}
+	last := redo.NoLSN
+	for i := range recs {
+		r := &recs[i]
+		if r.Stream != st || r.LSN <= last || r.Op == redo.OpVoid {
+			return false
+		}
+		last = r.LSN
+	}
+	for i := range n.truncs {
+		if t := &n.truncs[i]; t.Stream == st && t.From <= last && t.To >= lo {
+			return false
+		}
+	}
+	return true
+}
+
+// appendRecords is addRecords for a batch appendable accepted: the
+// records go on top of the log, which has room for them, the stream's SCL
+// follows them as far as they link to it, and the store is handed them.
+// It returns how many it added: all of them.
+func (n *Node) appendRecords(s *Segment, recs []redo.Record) int {
+	st := recs[0].Stream
+	for int(st) >= len(s.chains) {
+		s.chains = append(s.chains, chain{})
+	}
+	n0 := len(s.log)
+	s.log = s.log[:n0+len(recs)]
+	added := s.log[n0:]
+	c := &s.chains[st]
+	scl := c.scl
+	for i := range recs {
+		r := &recs[i]
+		// The array past the log's end holds what garbage collection
+		// left there: every field is set.
+		d := &added[i]
+		d.Rec = *r
+		d.Sum, d.Claimed, d.lazy = 0, false, true
+		if r.LSN > scl && r.PrevPG == scl {
+			scl = r.LSN
+		}
+	}
+	c.scl = scl
+	n.chg.Kind, n.chg.Seg, n.chg.Records = ChangeRecords, s.ID, added
+	n.store.Write(&n.chg)
+	n.chg.Records = nil
+	return len(added)
 }
 
 // read serves a page at a read point from this one segment (SIGMOD'17
