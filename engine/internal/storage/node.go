@@ -235,10 +235,14 @@ func (n *Node) firstSeg(pg redo.PGID) int {
 // lookup finds the segment a message addresses: by ID, or by PG when the
 // message names no segment.
 func (n *Node) lookup(pg redo.PGID, id uint32) *Segment {
-	if id == 0 {
-		return n.Segment(pg)
+	// Segment and SegmentByID in one, as every message to the node calls
+	// it: segments of a PG lie in ID order, so the first is the lowest.
+	for i := n.firstSeg(pg); i < len(n.segs) && n.segs[i].PG == pg; i++ {
+		if id == 0 || n.segs[i].ID == id {
+			return n.segs[i]
+		}
 	}
-	return n.SegmentByID(pg, id)
+	return nil
 }
 
 // Segments returns the node's segments in (PG, ID) order. The slice is

@@ -445,9 +445,11 @@ func (n *Node) persistWrite(env wire.Env, p *pending) {
 // returns how many were new. Records in a truncation range are dropped. A
 // good copy of a record whose stored copy is damaged replaces it.
 func (n *Node) addRecords(env wire.Env, s *Segment, recs []redo.Record) int {
-	s.log = n.logs.room(s.log, len(recs))
-	if n.appendable(s, recs) {
-		return n.appendRecords(s, recs)
+	if len(s.log)+len(recs) > cap(s.log) {
+		s.log = n.logs.room(s.log, len(recs))
+	}
+	if k := n.appendRecords(s, recs); k >= 0 {
+		return k
 	}
 	// The records written to the store, in the order they were added.
 	// Usually each lands at the end of the log, so they are the log's
@@ -501,42 +503,36 @@ func (n *Node) addRecords(env wire.Env, s *Segment, recs []redo.Record) int {
 	return added
 }
 
-// appendable reports whether addRecords may take recs by appendRecords:
-// the common case of one writer, where a batch of one stream, in LSN
-// order, lands above everything the log holds and above the stream's
-// floor, with no truncation range near it and no vote to cast. Then every
-// record is new and goes on top of the log, so the checks the general
-// path makes for each record are made once for the batch.
-func (n *Node) appendable(s *Segment, recs []redo.Record) bool {
+// appendRecords is addRecords for the common case of one writer, where a
+// batch of one stream, in LSN order, lands above everything the log holds
+// and above the stream's floor, with no truncation range near it and no
+// vote to cast. Then every record is new and goes on top of the log, so
+// the checks the general path makes for each record are made once for
+// the batch: the records are appended (the log has room for them), the
+// stream's SCL follows them as far as they link to it, and the store is
+// handed them. It returns how many it added, all of them, or -1, having
+// changed nothing, when the batch is not such a case.
+func (n *Node) appendRecords(s *Segment, recs []redo.Record) int {
 	if len(recs) == 0 || n.cfg.Conflicts || s.claims != nil {
-		return false
+		return -1
 	}
 	st, lo := recs[0].Stream, recs[0].LSN
 	if k := len(s.log); k > 0 && s.log[k-1].Rec.LSN >= lo || lo <= s.floor(st) {
-		return false
+		return -1
 	}
 	last := redo.NoLSN
 	for i := range recs {
 		r := &recs[i]
 		if r.Stream != st || r.LSN <= last || r.Op == redo.OpVoid {
-			return false
+			return -1
 		}
 		last = r.LSN
 	}
 	for i := range n.truncs {
 		if t := &n.truncs[i]; t.Stream == st && t.From <= last && t.To >= lo {
-			return false
+			return -1
 		}
 	}
-	return true
-}
-
-// appendRecords is addRecords for a batch appendable accepted: the
-// records go on top of the log, which has room for them, the stream's SCL
-// follows them as far as they link to it, and the store is handed them.
-// It returns how many it added: all of them.
-func (n *Node) appendRecords(s *Segment, recs []redo.Record) int {
-	st := recs[0].Stream
 	for int(st) >= len(s.chains) {
 		s.chains = append(s.chains, chain{})
 	}
