@@ -54,7 +54,9 @@ func (n *Node) receiveWrite(env wire.Env, m *wire.Msg) {
 		}
 		return
 	}
-	n.claim(s, b)
+	if n.cfg.Conflicts {
+		n.claim(s, b)
+	}
 	n.enqueue(env, pending{kind: pendWrite, from: m.From, seg: s, batch: b, epoch: m.VolEpoch, memEpoch: m.MemEpoch}, b.Size())
 }
 
