@@ -126,6 +126,9 @@ func (n *Node) fresh(s *Segment, b *redo.Batch, epoch, memEpoch uint64) (*redo.B
 // log, and above every batch of s waiting for the disk. It reports false
 // when it cannot tell, and fresh then looks the records up one by one.
 func (n *Node) allFresh(s *Segment, recs []redo.Record) bool {
+	if len(recs) == 0 {
+		return false
+	}
 	st, lo := recs[0].Stream, recs[0].LSN
 	if k := len(s.log); k > 0 && s.log[k-1].Rec.LSN >= lo || lo <= s.floor(st) {
 		return false
