@@ -90,6 +90,10 @@ type Segment struct {
 	hydrateTries  int
 	hydrateStart  sim.Time
 	noted         uint64 // one more than the last stale epoch noted (0: none)
+	// queuedTop is the highest last LSN of the batches of this segment
+	// put in the node's disk queue since it came up: no batch waiting
+	// there holds a record above it (see allFresh).
+	queuedTop redo.LSN
 	// Multi-master: the first change claiming each page version here, and
 	// the records void records annul (record → the void's LSN). Claims are
 	// volatile, rebuilt from the log.

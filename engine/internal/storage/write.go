@@ -140,18 +140,9 @@ func (n *Node) allFresh(s *Segment, recs []redo.Record) bool {
 		}
 		last = recs[i].LSN
 	}
-	for i := n.qhead; i < len(n.queue); i++ {
-		p := &n.queue[i]
-		if p.seg != s || p.batch == nil {
-			continue
-		}
-		// findRecord finds nothing at or above lo in a batch that ends
-		// below it.
-		if k := len(p.batch.Records); k > 0 && p.batch.Records[k-1].LSN >= lo {
-			return false
-		}
-	}
-	return true
+	// findRecord finds nothing at or above lo in a batch that ends below
+	// it, and no batch of s waiting for the disk ends above queuedTop.
+	return lo > s.queuedTop
 }
 
 // heartbeat learns the writer's VDL and PGMRPL when no write carried them.
@@ -380,6 +371,9 @@ func (n *Node) enqueue(env wire.Env, p pending, size int) {
 	}
 	p.due = max(start+n.cfg.PersistLatency+n.slow, n.lastDue)
 	n.lastDue = p.due
+	if p.seg != nil && p.batch != nil && len(p.batch.Records) > 0 {
+		p.seg.queuedTop = max(p.seg.queuedTop, p.batch.Last())
+	}
 	n.queue = append(n.queue, p)
 	n.alarm(env, p.due-now, alarmPersist, nil)
 }
