@@ -171,6 +171,11 @@ func (n *Node) Place(p Placement) *Segment {
 	s.chains[0] = chain{floor: p.Start, scl: p.Start}
 	i, _ := slices.BinarySearchFunc(n.segs, s, cmpSeg)
 	n.segs = slices.Insert(n.segs, i, s)
+	if cap(n.keys) == 0 {
+		// Room for the many protection groups a volume soon spans,
+		// rather than growing one, two, four keys at a time.
+		n.keys = make([]uint64, 0, firstSegs)
+	}
 	n.keys = slices.Insert(n.keys, i, segKey(s.PG, s.ID))
 	n.saveMeta(s)
 	return s
@@ -213,6 +218,9 @@ func (n *Node) SegmentByID(pg redo.PGID, id uint32) *Segment {
 	}
 	return nil
 }
+
+// firstSegs is the room a node's segment keys start with.
+const firstSegs = 32
 
 // segKey orders segments as segs holds them: by PG, then ID.
 func segKey(pg redo.PGID, id uint32) uint64 { return uint64(pg)<<32 | uint64(id) }

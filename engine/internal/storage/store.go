@@ -249,6 +249,9 @@ func (s *MemStore) seg(id uint32, create bool) *memSeg {
 		return nil
 	}
 	s.segs = slices.Insert(s.segs, i, memSeg{meta: SegmentMeta{ID: id}})
+	if cap(s.ids) == 0 {
+		s.ids = make([]uint32, 0, firstSegs)
+	}
 	s.ids = slices.Insert(s.ids, i, id)
 	return &s.segs[i]
 }
