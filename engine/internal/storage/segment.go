@@ -76,9 +76,11 @@ type Segment struct {
 	// a crash, as the damage does.
 	taint bool
 
-	// Volatile state, lost in a crash.
-	metaDirty bool       // staged or pgmrpl moved since the metadata was written
-	peerSCL   []redo.LSN // per peer, the SCL it last reported
+	// Volatile state, lost in a crash. The flags come first, to share
+	// taint's word.
+	metaDirty    bool       // staged or pgmrpl moved since the metadata was written
+	hydrateAsked bool       // a Hydrate is outstanding
+	peerSCL      []redo.LSN // per peer, the SCL it last reported
 	// streamPeerSCL is peerSCL for the other writer streams (multi-master),
 	// indexed by stream then peer.
 	streamPeerSCL [][]redo.LSN
@@ -86,7 +88,6 @@ type Segment struct {
 	idleRounds    int       // gossip rounds since this segment last gossiped
 	scrubLSN      redo.LSN  // scrub's cursor in the log
 	scrubPage     redo.PageID
-	hydrateAsked  bool // a Hydrate is outstanding
 	hydrateTries  int
 	hydrateStart  sim.Time
 	noted         uint64 // one more than the last stale epoch noted (0: none)
