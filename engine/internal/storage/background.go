@@ -37,6 +37,9 @@ func (n *Node) coalesce(env wire.Env, s *Segment) int {
 	n.checkLent()
 	touched := n.pages[:0] // the new bases, by page ID
 	last, applied := s.coalesced, 0
+	// k is the index in touched of the last record's page: a page's
+	// records often come in a row, and then it is not looked up again.
+	k := -1
 	i, _ := s.find(s.coalesced + 1)
 scan:
 	for ; i < len(s.log) && s.log[i].Rec.LSN <= t; i++ {
@@ -46,23 +49,25 @@ scan:
 			break
 		}
 		if id := sr.Rec.Page; id != 0 {
-			k, ok := findPage(touched, id)
-			if !ok {
-				var p *page.Page
-				if j, ok := s.findBase(id); ok {
-					b := s.bases[j]
-					if !s.pageOK(b) {
-						n.foundBad(env, s, badItem{page: id}, "coalesce")
-						break scan
+			if k < 0 || touched[k].Page.ID != id {
+				var ok bool
+				if k, ok = findPage(touched, id); !ok {
+					var p *page.Page
+					if j, ok := s.findBase(id); ok {
+						b := s.bases[j]
+						if !s.pageOK(b) {
+							n.foundBad(env, s, badItem{page: id}, "coalesce")
+							break scan
+						}
+						p = b.Page
+						if !b.own {
+							p = p.Clone()
+						}
+					} else {
+						p = page.New(id)
 					}
-					p = b.Page
-					if !b.own {
-						p = p.Clone()
-					}
-				} else {
-					p = page.New(id)
+					touched = insertPage(touched, k, StoredPage{Page: p, own: n.mem != nil})
 				}
-				touched = insertPage(touched, k, StoredPage{Page: p, own: n.mem != nil})
 			}
 			if err := touched[k].Page.Apply(&sr.Rec); err != nil {
 				panic("storage: " + n.Name + " s" + strconv.FormatUint(uint64(s.ID), 10) + ": coalescing below SCL " +

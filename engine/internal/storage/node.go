@@ -40,6 +40,10 @@ type Node struct {
 
 	// Durable state, mirrored in the store.
 	segs []*Segment // by (PG, ID)
+	// keys holds segKey of each of segs, in the same order: every
+	// message looks its segment up, and searching the keys reads one
+	// array rather than a segment per step.
+	keys []uint64
 	// volEpoch is the lock on the door (SIGMOD'17 §4.3): writes of older
 	// volume epochs are refused.
 	volEpoch uint64
@@ -167,6 +171,12 @@ func (n *Node) Place(p Placement) *Segment {
 	s.chains[0] = chain{floor: p.Start, scl: p.Start}
 	i, _ := slices.BinarySearchFunc(n.segs, s, cmpSeg)
 	n.segs = slices.Insert(n.segs, i, s)
+	if cap(n.keys) == 0 {
+		// Room for the many protection groups a volume soon spans,
+		// rather than growing one, two, four keys at a time.
+		n.keys = make([]uint64, 0, firstSegs)
+	}
+	n.keys = slices.Insert(n.keys, i, segKey(s.PG, s.ID))
 	n.saveMeta(s)
 	return s
 }
@@ -197,33 +207,32 @@ func (s *Segment) setPeers(all []wire.Peer) {
 }
 
 // Segment returns the node's segment of pg with the lowest ID, or nil.
-func (n *Node) Segment(pg redo.PGID) *Segment {
-	i := n.firstSeg(pg)
-	if i < len(n.segs) && n.segs[i].PG == pg {
+func (n *Node) Segment(pg redo.PGID) *Segment { return n.lookup(pg, 0) }
+
+// SegmentByID returns the node's segment id of pg, or nil. A node may hold
+// two segments of one PG while one replaces another.
+func (n *Node) SegmentByID(pg redo.PGID, id uint32) *Segment {
+	k := segKey(pg, id)
+	if i := n.segIndex(k); i < len(n.keys) && n.keys[i] == k {
 		return n.segs[i]
 	}
 	return nil
 }
 
-// SegmentByID returns the node's segment id of pg, or nil. A node may hold
-// two segments of one PG while one replaces another.
-func (n *Node) SegmentByID(pg redo.PGID, id uint32) *Segment {
-	for i := n.firstSeg(pg); i < len(n.segs) && n.segs[i].PG == pg; i++ {
-		if n.segs[i].ID == id {
-			return n.segs[i]
-		}
-	}
-	return nil
-}
+// firstSegs is the room a node's segment keys start with.
+const firstSegs = 32
 
-// firstSeg returns the index of the node's first segment of pg or above.
-// Every message to the node looks its segment up, so the search is
+// segKey orders segments as segs holds them: by PG, then ID.
+func segKey(pg redo.PGID, id uint32) uint64 { return uint64(pg)<<32 | uint64(id) }
+
+// segIndex returns the index of the first segment whose key is k or
+// above. Every message to the node looks its segment up, so the search is
 // written out rather than given a comparison function.
-func (n *Node) firstSeg(pg redo.PGID) int {
-	lo, hi := 0, len(n.segs)
+func (n *Node) segIndex(k uint64) int {
+	lo, hi := 0, len(n.keys)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if n.segs[m].PG < pg {
+		if n.keys[m] < k {
 			lo = m + 1
 		} else {
 			hi = m
@@ -232,13 +241,20 @@ func (n *Node) firstSeg(pg redo.PGID) int {
 	return lo
 }
 
-// lookup finds the segment a message addresses: by ID, or by PG when the
-// message names no segment.
+// lookup finds the segment a message addresses: by ID, or by PG (its
+// lowest ID) when the message names no segment.
 func (n *Node) lookup(pg redo.PGID, id uint32) *Segment {
-	if id == 0 {
-		return n.Segment(pg)
+	k := segKey(pg, id)
+	i := n.segIndex(k)
+	if i == len(n.keys) {
+		return nil
 	}
-	return n.SegmentByID(pg, id)
+	// The first segment at or above (pg, id) is the one named, or with
+	// id 0, pg's lowest.
+	if f := n.keys[i]; f == k || id == 0 && redo.PGID(f>>32) == pg {
+		return n.segs[i]
+	}
+	return nil
 }
 
 // Segments returns the node's segments in (PG, ID) order. The slice is
@@ -344,6 +360,7 @@ func (n *Node) load(img Image) {
 	n.truncs = img.Node.Truncations
 	old := n.segs
 	n.segs = n.segs[:0:0]
+	n.keys = n.keys[:0]
 	for _, si := range img.Segments {
 		m := si.Meta
 		var s *Segment
@@ -387,6 +404,9 @@ func (n *Node) load(img Image) {
 		n.segs = append(n.segs, s)
 	}
 	slices.SortFunc(n.segs, cmpSeg)
+	for _, s := range n.segs {
+		n.keys = append(n.keys, segKey(s.PG, s.ID))
+	}
 }
 
 // saveNode writes the node metadata.

@@ -76,9 +76,11 @@ type Segment struct {
 	// a crash, as the damage does.
 	taint bool
 
-	// Volatile state, lost in a crash.
-	metaDirty bool       // staged or pgmrpl moved since the metadata was written
-	peerSCL   []redo.LSN // per peer, the SCL it last reported
+	// Volatile state, lost in a crash. The flags come first, to share
+	// taint's word.
+	metaDirty    bool       // staged or pgmrpl moved since the metadata was written
+	hydrateAsked bool       // a Hydrate is outstanding
+	peerSCL      []redo.LSN // per peer, the SCL it last reported
 	// streamPeerSCL is peerSCL for the other writer streams (multi-master),
 	// indexed by stream then peer.
 	streamPeerSCL [][]redo.LSN
@@ -86,10 +88,13 @@ type Segment struct {
 	idleRounds    int       // gossip rounds since this segment last gossiped
 	scrubLSN      redo.LSN  // scrub's cursor in the log
 	scrubPage     redo.PageID
-	hydrateAsked  bool // a Hydrate is outstanding
 	hydrateTries  int
 	hydrateStart  sim.Time
 	noted         uint64 // one more than the last stale epoch noted (0: none)
+	// queuedTop is the highest last LSN of the batches of this segment
+	// put in the node's disk queue since it came up: no batch waiting
+	// there holds a record above it (see allFresh).
+	queuedTop redo.LSN
 	// Multi-master: the first change claiming each page version here, and
 	// the records void records annul (record → the void's LSN). Claims are
 	// volatile, rebuilt from the log.

@@ -1103,3 +1103,46 @@ func TestCoalesceInPlaceKeepsLentPages(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendRecordsMatchesAdd checks addRecords' fast path for batches
+// that land on top of the log against its general path, record by
+// record: the same log, SCL, store contents and counts.
+func TestAppendRecordsMatchesAdd(t *testing.T) {
+	rec := func(l, prev redo.LSN) redo.Record {
+		return redo.Record{LSN: l, PrevPG: prev, PG: 1, Page: 2, Op: redo.OpPut, Key: []byte{byte(l)}, Value: []byte("v")}
+	}
+	batches := [][]redo.Record{
+		{rec(1, 0), rec(2, 1), rec(3, 2)},
+		{rec(5, 4), rec(6, 5)}, // a gap below: the SCL stays at 3
+		{rec(7, 6)},
+		{rec(4, 3)}, // fills the gap, below the top: never the fast path
+		{rec(8, 7), rec(9, 8)},
+	}
+	run := func(general bool) (*Segment, []int, Image) {
+		n := NewNode(1, "sn1", "az1", quietConfig())
+		s := n.Place(Placement{Seg: 1, PG: 1, Full: true})
+		if general {
+			// Claims, even empty, send every batch down the general path.
+			s.claims = map[claimKey]redo.LSN{}
+		}
+		var added []int
+		for _, b := range batches {
+			added = append(added, n.addRecords(nil, s, b))
+		}
+		return s, added, n.store.Load()
+	}
+	fs, fadded, fimg := run(false)
+	gs, gadded, gimg := run(true)
+	if !reflect.DeepEqual(fadded, gadded) {
+		t.Errorf("added: fast path %v, general %v", fadded, gadded)
+	}
+	if !reflect.DeepEqual(fs.log, gs.log) || !reflect.DeepEqual(fs.chains, gs.chains) {
+		t.Errorf("fast path log %v chains %v, general %v %v", fs.log, fs.chains, gs.log, gs.chains)
+	}
+	if fs.SCL() != 9 {
+		t.Errorf("SCL %v, want 9", fs.SCL())
+	}
+	if !reflect.DeepEqual(fimg.Segments[0].Records, gimg.Segments[0].Records) {
+		t.Errorf("stored records differ: fast path %v, general %v", fimg.Segments[0].Records, gimg.Segments[0].Records)
+	}
+}

@@ -209,8 +209,11 @@ type SegmentImage struct {
 // step, so the store's state is always what was written last; pages that
 // Load and Changes return never change.
 type MemStore struct {
-	node   NodeMeta
-	segs   []memSeg // by ID
+	node NodeMeta
+	segs []memSeg // by ID
+	// ids holds the ID of each of segs, in the same order, for seg to
+	// search without reading a whole memSeg per step.
+	ids    []uint32
 	chunks chunkPool
 	// lent counts the calls that handed out the stored pages (Load,
 	// Changes). Their callers may keep the pages and expect them never to
@@ -228,25 +231,28 @@ type memSeg struct {
 func NewMemStore() *MemStore { return &MemStore{} }
 
 func (s *MemStore) seg(id uint32, create bool) *memSeg {
-	// A written-out search: slices.BinarySearchFunc would copy a memSeg
-	// into every comparison.
-	lo, hi := 0, len(s.segs)
+	// A written-out search over the IDs alone.
+	lo, hi := 0, len(s.ids)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if s.segs[m].meta.ID < id {
+		if s.ids[m] < id {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
 	i := lo
-	if i < len(s.segs) && s.segs[i].meta.ID == id {
+	if i < len(s.ids) && s.ids[i] == id {
 		return &s.segs[i]
 	}
 	if !create {
 		return nil
 	}
 	s.segs = slices.Insert(s.segs, i, memSeg{meta: SegmentMeta{ID: id}})
+	if cap(s.ids) == 0 {
+		s.ids = make([]uint32, 0, firstSegs)
+	}
+	s.ids = slices.Insert(s.ids, i, id)
 	return &s.segs[i]
 }
 

@@ -28,7 +28,7 @@ func (n *Node) receiveWrite(env wire.Env, m *wire.Msg) {
 		return
 	}
 	b := m.Batch
-	if b != nil && len(b.Records) > 0 && n.anyTruncated(b.Records) {
+	if b != nil && len(b.Records) > 0 && len(n.truncs) > 0 && n.anyTruncated(b.Records) {
 		n.rejectWrite(env, m.From, m.PG, s.ID, wire.RejectTruncated, n.volEpoch)
 		return
 	}
@@ -54,7 +54,9 @@ func (n *Node) receiveWrite(env wire.Env, m *wire.Msg) {
 		}
 		return
 	}
-	n.claim(s, b)
+	if n.cfg.Conflicts {
+		n.claim(s, b)
+	}
 	n.enqueue(env, pending{kind: pendWrite, from: m.From, seg: s, batch: b, epoch: m.VolEpoch, memEpoch: m.MemEpoch}, b.Size())
 }
 
@@ -69,6 +71,9 @@ func (n *Node) receiveWrite(env wire.Env, m *wire.Msg) {
 // queued copy counts only if it is of the same or a newer epoch, so it
 // cannot be refused at the disk after its retry was dropped.
 func (n *Node) fresh(s *Segment, b *redo.Batch, epoch, memEpoch uint64) (*redo.Batch, bool) {
+	if n.allFresh(s, b.Records) {
+		return b, false
+	}
 	isNew := func(r *redo.Record) (bool, bool) {
 		if r.LSN <= s.floor(r.Stream) || s.Has(r.LSN) {
 			return false, true
@@ -113,6 +118,31 @@ func (n *Node) fresh(s *Segment, b *redo.Batch, epoch, memEpoch uint64) (*redo.B
 		}
 	}
 	return out, held && out == nil
+}
+
+// allFresh reports, for the common case of a first send, that every
+// record of recs is new to s without looking each up: recs are of one
+// stream and in LSN order, and lie above the stream's floor, above the
+// log, and above every batch of s waiting for the disk. It reports false
+// when it cannot tell, and fresh then looks the records up one by one.
+func (n *Node) allFresh(s *Segment, recs []redo.Record) bool {
+	if len(recs) == 0 {
+		return false
+	}
+	st, lo := recs[0].Stream, recs[0].LSN
+	if k := len(s.log); k > 0 && s.log[k-1].Rec.LSN >= lo || lo <= s.floor(st) {
+		return false
+	}
+	last := redo.NoLSN
+	for i := range recs {
+		if recs[i].Stream != st || recs[i].LSN <= last {
+			return false
+		}
+		last = recs[i].LSN
+	}
+	// findRecord finds nothing at or above lo in a batch that ends below
+	// it, and no batch of s waiting for the disk ends above queuedTop.
+	return lo > s.queuedTop
 }
 
 // heartbeat learns the writer's VDL and PGMRPL when no write carried them.
@@ -341,6 +371,9 @@ func (n *Node) enqueue(env wire.Env, p pending, size int) {
 	}
 	p.due = max(start+n.cfg.PersistLatency+n.slow, n.lastDue)
 	n.lastDue = p.due
+	if p.seg != nil && p.batch != nil && len(p.batch.Records) > 0 {
+		p.seg.queuedTop = max(p.seg.queuedTop, p.batch.Last())
+	}
 	n.queue = append(n.queue, p)
 	n.alarm(env, p.due-now, alarmPersist, nil)
 }
@@ -349,17 +382,21 @@ func (n *Node) enqueue(env wire.Env, p pending, size int) {
 func (n *Node) persistDue(env wire.Env) {
 	now := env.Now()
 	for n.qhead < len(n.queue) && n.queue[n.qhead].due <= now {
-		p := n.queue[n.qhead]
-		n.queue[n.qhead] = pending{}
+		// The batch is handled where it lies in the queue, and cleared
+		// by index after: handling it may append to the queue, moving it
+		// to a new array, and p then still reads the old one.
+		i := n.qhead
+		p := &n.queue[i]
 		n.qhead++
 		switch p.kind {
 		case pendWrite:
-			n.persistWrite(env, &p)
+			n.persistWrite(env, p)
 		case pendGossip:
-			n.persistGossip(env, &p)
+			n.persistGossip(env, p)
 		case pendHydrate:
-			n.installHydrate(env, &p)
+			n.installHydrate(env, p)
 		}
+		n.queue[i] = pending{}
 	}
 	if n.qhead == len(n.queue) {
 		n.queue = n.queue[:0]
@@ -395,8 +432,10 @@ func (n *Node) persistWrite(env wire.Env, p *pending) {
 		Kind: wire.WriteAck, From: n.ID, To: p.from, PG: s.PG, Seg: s.ID, Stream: st,
 		VolEpoch: n.volEpoch, MemEpoch: s.quorum.Epoch(), A: s.StreamSCL(st), B: p.batch.Last(),
 	}
-	if v := n.votes(s, p.batch.Records); v != nil {
-		ack.Body = v
+	if n.cfg.Conflicts {
+		if v := n.votes(s, p.batch.Records); v != nil {
+			ack.Body = v
+		}
 	}
 	env.Send(ack)
 }
@@ -405,7 +444,12 @@ func (n *Node) persistWrite(env wire.Env, p *pending) {
 // returns how many were new. Records in a truncation range are dropped. A
 // good copy of a record whose stored copy is damaged replaces it.
 func (n *Node) addRecords(env wire.Env, s *Segment, recs []redo.Record) int {
-	s.log = n.logs.room(s.log, len(recs))
+	if len(s.log)+len(recs) > cap(s.log) {
+		s.log = n.logs.room(s.log, len(recs))
+	}
+	if k := n.appendRecords(s, recs); k >= 0 {
+		return k
+	}
 	// The records written to the store, in the order they were added.
 	// Usually each lands at the end of the log, so they are the log's
 	// tail from n0 and the store is handed that; sc lists them only once
@@ -456,6 +500,62 @@ func (n *Node) addRecords(env wire.Env, s *Segment, recs []redo.Record) int {
 	clear(sc)
 	n.scratch = sc[:0]
 	return added
+}
+
+// appendRecords is addRecords for the common case of one writer, where a
+// batch of one stream, in LSN order, lands above everything the log holds
+// and above the stream's floor, with no truncation range near it and no
+// vote to cast. Then every record is new and goes on top of the log, so
+// the checks the general path makes for each record are made once for
+// the batch: the records are appended (the log has room for them), the
+// stream's SCL follows them as far as they link to it, and the store is
+// handed them. It returns how many it added, all of them, or -1, having
+// changed nothing, when the batch is not such a case.
+func (n *Node) appendRecords(s *Segment, recs []redo.Record) int {
+	if len(recs) == 0 || n.cfg.Conflicts || s.claims != nil {
+		return -1
+	}
+	st, lo := recs[0].Stream, recs[0].LSN
+	if k := len(s.log); k > 0 && s.log[k-1].Rec.LSN >= lo || lo <= s.floor(st) {
+		return -1
+	}
+	last := redo.NoLSN
+	for i := range recs {
+		r := &recs[i]
+		if r.Stream != st || r.LSN <= last || r.Op == redo.OpVoid {
+			return -1
+		}
+		last = r.LSN
+	}
+	for i := range n.truncs {
+		if t := &n.truncs[i]; t.Stream == st && t.From <= last && t.To >= lo {
+			return -1
+		}
+	}
+	for int(st) >= len(s.chains) {
+		s.chains = append(s.chains, chain{})
+	}
+	n0 := len(s.log)
+	s.log = s.log[:n0+len(recs)]
+	added := s.log[n0:]
+	c := &s.chains[st]
+	scl := c.scl
+	for i := range recs {
+		r := &recs[i]
+		// The array past the log's end holds what garbage collection
+		// left there: every field is set.
+		d := &added[i]
+		d.Rec = *r
+		d.Sum, d.Claimed, d.lazy = 0, false, true
+		if r.LSN > scl && r.PrevPG == scl {
+			scl = r.LSN
+		}
+	}
+	c.scl = scl
+	n.chg.Kind, n.chg.Seg, n.chg.Records = ChangeRecords, s.ID, added
+	n.store.Write(&n.chg)
+	n.chg.Records = nil
+	return len(added)
 }
 
 // read serves a page at a read point from this one segment (SIGMOD'17
