@@ -226,6 +226,18 @@ func (q *Queue[E]) Release() {
 	q.free = append(q.free, slot)
 }
 
+// ReleaseForgotten is Release for an event whose references the caller
+// has already dropped, as the forget function of SetForget would: the
+// slot is handed back without a call to clear it. (Were a reference left,
+// it would only be kept alive until the slot's next event overwrites it.)
+func (q *Queue[E]) ReleaseForgotten() {
+	if q.held == 0 {
+		return
+	}
+	q.free = append(q.free, q.held-1)
+	q.held = 0
+}
+
 // removeTop takes the earliest entry off the heap. The hole it leaves goes
 // down to a leaf along the smaller children, and the last entry then comes
 // up from there to its place. With keys all distinct (the sequence makes

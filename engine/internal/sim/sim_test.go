@@ -353,6 +353,19 @@ func TestQueueForget(t *testing.T) {
 	if forgot != 3 || q.Len() != 1 {
 		t.Fatalf("Filter: forget called %d times, %d left", forgot, q.Len())
 	}
+	// ReleaseForgotten leaves the forgetting to the caller, and the slot
+	// is used again.
+	_, e, _ = q.Take()
+	e.p = nil
+	q.ReleaseForgotten()
+	q.ReleaseForgotten() // nothing held: no slot handed back twice
+	if forgot != 3 || len(q.free) != 4 {
+		t.Fatalf("ReleaseForgotten: forget called %d times, %d slots free", forgot, len(q.free))
+	}
+	q.Push(9, ev{n: 9})
+	if _, e2, _ := q.Take(); e2 != e || e2.n != 9 {
+		t.Fatal("the slot ReleaseForgotten handed back was not used again")
+	}
 }
 
 // Far events wait on the line while they come in order and in the heap
