@@ -474,13 +474,13 @@ func (c *Cluster) Send(m wire.Msg) {
 	}
 	m.Stamp = c.inc[m.To]
 	m.Sent = c.now
-	c.q.PushRef(at, &m)
+	c.q.Schedule(at).Set(&m)
 }
 
 // After implements wire.Env.
 func (c *Cluster) After(d sim.Time, m wire.Msg) {
 	m.Stamp = c.inc[m.To]
-	c.q.PushRef(c.now+d, &m)
+	c.q.Schedule(c.now + d).Set(&m)
 }
 
 // Note implements wire.Env.

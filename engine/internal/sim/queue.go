@@ -98,7 +98,16 @@ func (q *Queue[E]) Push(at Time, e E) { q.PushRef(at, &e) }
 
 // PushRef schedules a copy of *e at time at: a large event is copied once,
 // straight into its slot, rather than passed by value first.
-func (q *Queue[E]) PushRef(at Time, e *E) {
+func (q *Queue[E]) PushRef(at Time, e *E) { *q.Schedule(at) = *e }
+
+// Schedule schedules an event at time at and returns its slot, for the
+// caller to fill in rather than have PushRef copy the event whole (a copy
+// of a type with pointers goes through the runtime's bulk write barrier
+// while the collector marks; stores field by field take one barrier per
+// pointer). The slot still holds what its last event left there, beyond
+// the references forgotten, so the caller must set every field, and do
+// so before it uses the queue again.
+func (q *Queue[E]) Schedule(at Time) *E {
 	var slot int32
 	if n := len(q.free); n > 0 {
 		slot = q.free[n-1]
@@ -110,7 +119,6 @@ func (q *Queue[E]) PushRef(at Time, e *E) {
 		}
 		q.slots++
 	}
-	*q.event(slot) = *e
 	if q.seq == ^uint32(0) {
 		q.renumber()
 	}
@@ -127,10 +135,11 @@ func (q *Queue[E]) PushRef(at Time, e *E) {
 			q.line, q.head = q.line[:n], 0
 		}
 		q.line = append(q.line, en)
-		return
+		return q.event(slot)
 	}
 	q.heap = append(q.heap, en)
 	q.up(len(q.heap) - 1)
+	return q.event(slot)
 }
 
 // renumber gives the pending entries the sequence numbers 1, 2, ... in
