@@ -474,13 +474,13 @@ func (c *Cluster) Send(m wire.Msg) {
 	}
 	m.Stamp = c.inc[m.To]
 	m.Sent = c.now
-	c.q.PushRef(at, &m)
+	c.q.Schedule(at).Set(&m)
 }
 
 // After implements wire.Env.
 func (c *Cluster) After(d sim.Time, m wire.Msg) {
 	m.Stamp = c.inc[m.To]
-	c.q.PushRef(c.now+d, &m)
+	c.q.Schedule(c.now + d).Set(&m)
 }
 
 // Note implements wire.Env.
@@ -521,7 +521,8 @@ func (c *Cluster) Step() bool {
 		if m.Kind != wire.Timer {
 			c.stats.Dropped++
 		}
-		c.q.Release()
+		m.Forget()
+		c.q.ReleaseForgotten()
 		return true
 	}
 	if m.Kind != wire.Timer {
@@ -529,8 +530,11 @@ func (c *Cluster) Step() bool {
 	}
 	c.trace(at, m)
 	c.handlers[m.To].Handle(c, m)
-	// Keep no batch or body alive past its delivery.
-	c.q.Release()
+	// Keep no batch or body alive past its delivery. The message is
+	// forgotten here, where the call is direct, rather than by the queue
+	// through the function SetForget gave it.
+	m.Forget()
+	c.q.ReleaseForgotten()
 	return true
 }
 

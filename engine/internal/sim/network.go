@@ -30,6 +30,22 @@ type Network struct {
 	extra     []Time    // added one-way latency
 	loss      []float64 // extra loss percent
 	busyUntil []Time    // when the link finishes sending what it holds
+	// links holds what Route needs of each directed link, worked out
+	// from the knobs above whenever one of them changes (see refresh),
+	// so a message costs no sum of delays and no float division.
+	links []link
+}
+
+// link is a directed link's delay and loss as the knobs make them.
+type link struct {
+	base Time // BaseLatency
+	// jitter says whether a delay is spread (and a random draw made):
+	// the jitter knob is set and base is above zero. fbase and span are
+	// base as a float and the spread's half width, computed as
+	// Rand.Jitter computes them, so the delays come out the same.
+	jitter      bool
+	fbase, span float64
+	loss        float64 // the network's loss percent plus the link's own
 }
 
 // NewNetwork returns a network of nodes placed in the given AZs (one entry
@@ -46,14 +62,40 @@ func NewNetwork(cfg NetConfig, azOf []uint8) *Network {
 	nw.extra = make([]Time, n*n)
 	nw.loss = make([]float64, n*n)
 	nw.busyUntil = make([]Time, n*n)
+	nw.links = make([]link, n*n)
+	nw.refreshAll()
 	return nw
+}
+
+// refresh works out the link from a to b again after a knob changed.
+func (nw *Network) refresh(a, b NodeID) {
+	l := int(a)*nw.n + int(b)
+	k := link{base: nw.BaseLatency(a, b), loss: nw.cfg.LossPercent + nw.loss[l]}
+	if pct := nw.cfg.JitterPercent; pct > 0 && k.base > 0 {
+		k.jitter = true
+		k.fbase = float64(k.base)
+		k.span = float64(k.base) * pct / 100
+	}
+	nw.links[l] = k
+}
+
+// refreshAll works out every link again.
+func (nw *Network) refreshAll() {
+	for a := range nw.n {
+		for b := range nw.n {
+			nw.refresh(NodeID(a), NodeID(b))
+		}
+	}
 }
 
 // Config returns the network's knobs.
 func (nw *Network) Config() NetConfig { return nw.cfg }
 
 // SetConfig replaces the network-wide knobs.
-func (nw *Network) SetConfig(c NetConfig) { nw.cfg = c }
+func (nw *Network) SetConfig(c NetConfig) {
+	nw.cfg = c
+	nw.refreshAll()
+}
 
 // Size reports the number of nodes.
 func (nw *Network) Size() int { return nw.n }
@@ -72,7 +114,13 @@ func (nw *Network) SetUp(id NodeID, up bool) { nw.up[id] = up }
 func (nw *Network) Slow(id NodeID) Time { return nw.slow[id] }
 
 // SetSlow adds delay d to every message to or from node id; zero clears it.
-func (nw *Network) SetSlow(id NodeID, d Time) { nw.slow[id] = d }
+func (nw *Network) SetSlow(id NodeID, d Time) {
+	nw.slow[id] = d
+	for o := range nw.n {
+		nw.refresh(id, NodeID(o))
+		nw.refresh(NodeID(o), id)
+	}
+}
 
 // Block cuts (or with false restores) the link between a and b in both
 // directions.
@@ -93,6 +141,8 @@ func (nw *Network) HealAll() {
 func (nw *Network) SetLinkLatency(a, b NodeID, d Time) {
 	nw.extra[int(a)*nw.n+int(b)] = d
 	nw.extra[int(b)*nw.n+int(a)] = d
+	nw.refresh(a, b)
+	nw.refresh(b, a)
 }
 
 // LinkLatency reports the extra delay set on the link from a to b.
@@ -102,6 +152,8 @@ func (nw *Network) LinkLatency(a, b NodeID) Time { return nw.extra[int(a)*nw.n+i
 func (nw *Network) SetLinkLoss(a, b NodeID, pct float64) {
 	nw.loss[int(a)*nw.n+int(b)] = pct
 	nw.loss[int(b)*nw.n+int(a)] = pct
+	nw.refresh(a, b)
+	nw.refresh(b, a)
 }
 
 // LinkLoss reports the extra loss percent on the link from a to b.
@@ -133,7 +185,8 @@ func (nw *Network) Route(now Time, a, b NodeID, size int, r *Rand) (Time, bool) 
 	if nw.blocked[l] {
 		return 0, false
 	}
-	if loss := nw.cfg.LossPercent + nw.loss[l]; loss > 0 && r.Chance(loss) {
+	k := &nw.links[l]
+	if k.loss > 0 && r.Chance(k.loss) {
 		return 0, false
 	}
 	start := now
@@ -144,9 +197,15 @@ func (nw *Network) Route(now Time, a, b NodeID, size int, r *Rand) (Time, bool) 
 		start += Time(int64(size) * int64(Second) / bw)
 		nw.busyUntil[l] = start
 	}
-	d := nw.BaseLatency(a, b)
-	if nw.cfg.JitterPercent > 0 {
-		d = r.Jitter(d, nw.cfg.JitterPercent)
+	d := k.base
+	if k.jitter {
+		// Rand.Jitter, with the link's figures worked out beforehand.
+		v := k.fbase + (r.float64()*2-1)*k.span
+		if v < 0 {
+			d = 0
+		} else {
+			d = Time(v)
+		}
 	}
 	return start + d, true
 }

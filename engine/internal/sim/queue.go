@@ -1,9 +1,6 @@
 package sim
 
-import (
-	"math/bits"
-	"slices"
-)
+import "slices"
 
 // Queue is the event queue, ordered by (time, sequence), so events due at
 // the same instant leave in the order they were scheduled.
@@ -88,15 +85,6 @@ func (a entry) less(b entry) bool {
 	return a.at < b.at || a.at == b.at && a.seq < b.seq
 }
 
-// lessBit is less as 0 or 1, computed without branches: (time, seq) as
-// one 128-bit number, compared by the borrow out of its subtraction. The
-// time's sign bit is flipped so unsigned order is signed order.
-func (a entry) lessBit(b entry) int {
-	_, borrow := bits.Sub64(uint64(a.seq), uint64(b.seq), 0)
-	_, borrow = bits.Sub64(uint64(a.at)^1<<63, uint64(b.at)^1<<63, borrow)
-	return int(borrow)
-}
-
 // event returns the event in slot.
 func (q *Queue[E]) event(slot int32) *E {
 	return &q.chunks[slot>>queueChunkShift][slot&(queueChunk-1)]
@@ -110,7 +98,16 @@ func (q *Queue[E]) Push(at Time, e E) { q.PushRef(at, &e) }
 
 // PushRef schedules a copy of *e at time at: a large event is copied once,
 // straight into its slot, rather than passed by value first.
-func (q *Queue[E]) PushRef(at Time, e *E) {
+func (q *Queue[E]) PushRef(at Time, e *E) { *q.Schedule(at) = *e }
+
+// Schedule schedules an event at time at and returns its slot, for the
+// caller to fill in rather than have PushRef copy the event whole (a copy
+// of a type with pointers goes through the runtime's bulk write barrier
+// while the collector marks; stores field by field take one barrier per
+// pointer). The slot still holds what its last event left there, beyond
+// the references forgotten, so the caller must set every field, and do
+// so before it uses the queue again.
+func (q *Queue[E]) Schedule(at Time) *E {
 	var slot int32
 	if n := len(q.free); n > 0 {
 		slot = q.free[n-1]
@@ -122,7 +119,6 @@ func (q *Queue[E]) PushRef(at Time, e *E) {
 		}
 		q.slots++
 	}
-	*q.event(slot) = *e
 	if q.seq == ^uint32(0) {
 		q.renumber()
 	}
@@ -139,10 +135,11 @@ func (q *Queue[E]) PushRef(at Time, e *E) {
 			q.line, q.head = q.line[:n], 0
 		}
 		q.line = append(q.line, en)
-		return
+		return q.event(slot)
 	}
 	q.heap = append(q.heap, en)
 	q.up(len(q.heap) - 1)
+	return q.event(slot)
 }
 
 // renumber gives the pending entries the sequence numbers 1, 2, ... in
@@ -236,6 +233,18 @@ func (q *Queue[E]) Release() {
 	q.held = 0
 	q.clearSlot(slot) // let the collector have what the event points to
 	q.free = append(q.free, slot)
+}
+
+// ReleaseForgotten is Release for an event whose references the caller
+// has already dropped, as the forget function of SetForget would: the
+// slot is handed back without a call to clear it. (Were a reference left,
+// it would only be kept alive until the slot's next event overwrites it.)
+func (q *Queue[E]) ReleaseForgotten() {
+	if q.held == 0 {
+		return
+	}
+	q.free = append(q.free, q.held-1)
+	q.held = 0
 }
 
 // removeTop takes the earliest entry off the heap. The hole it leaves goes

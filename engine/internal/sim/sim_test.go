@@ -353,6 +353,19 @@ func TestQueueForget(t *testing.T) {
 	if forgot != 3 || q.Len() != 1 {
 		t.Fatalf("Filter: forget called %d times, %d left", forgot, q.Len())
 	}
+	// ReleaseForgotten leaves the forgetting to the caller, and the slot
+	// is used again.
+	_, e, _ = q.Take()
+	e.p = nil
+	q.ReleaseForgotten()
+	q.ReleaseForgotten() // nothing held: no slot handed back twice
+	if forgot != 3 || len(q.free) != 4 {
+		t.Fatalf("ReleaseForgotten: forget called %d times, %d slots free", forgot, len(q.free))
+	}
+	q.Push(9, ev{n: 9})
+	if _, e2, _ := q.Take(); e2 != e || e2.n != 9 {
+		t.Fatal("the slot ReleaseForgotten handed back was not used again")
+	}
 }
 
 // Far events wait on the line while they come in order and in the heap
@@ -410,5 +423,62 @@ func TestQueueLineKeepsOrder(t *testing.T) {
 	}
 	if q.seq > 100000 {
 		t.Fatalf("the sequence did not start again: %d", q.seq)
+	}
+}
+
+// Route works from figures it keeps per link; under any sequence of knob
+// changes its arrivals and losses, and the draws it makes, must stay those
+// of the knobs read afresh for each message.
+func TestRouteMatchesKnobsReadAfresh(t *testing.T) {
+	azs := []uint8{0, 0, 1, 1, 2, 2, 3}
+	n := len(azs)
+	cfg := NetConfig{LatencySameAZ: 100 * Microsecond, LatencyCrossAZ: 500 * Microsecond, JitterPercent: 20, BandwidthBytesPerSec: 1_250_000_000}
+	nw := NewNetwork(cfg, azs)
+	r, ref := NewRand(7), NewRand(7)
+	knobs := NewRand(8)
+	busy := make([]Time, n*n)
+	var now Time
+	for i := range 20000 {
+		switch knobs.IntN(40) {
+		case 0:
+			nw.SetSlow(NodeID(knobs.IntN(n)), Time(knobs.IntN(3))*Millisecond)
+		case 1:
+			nw.SetLinkLatency(NodeID(knobs.IntN(n)), NodeID(knobs.IntN(n)), Time(knobs.IntN(1000))*Microsecond)
+		case 2:
+			nw.SetLinkLoss(NodeID(knobs.IntN(n)), NodeID(knobs.IntN(n)), float64(knobs.IntN(3))*10)
+		case 3:
+			c := nw.Config()
+			c.JitterPercent = float64(knobs.IntN(3)) * 12.5
+			c.LossPercent = float64(knobs.IntN(2)) * 5
+			c.LatencySameAZ = Time(knobs.IntN(3)) * 50 * Microsecond
+			nw.SetConfig(c)
+		}
+		now += Time(knobs.IntN(20)) * Microsecond
+		a, b := NodeID(knobs.IntN(n)), NodeID(knobs.IntN(n))
+		size := 64 + knobs.IntN(5000)
+		got, gotOK := nw.Route(now, a, b, size, r)
+		// The same decision, the knobs read afresh.
+		want, wantOK := now, true
+		c := nw.Config()
+		l := int(a)*n + int(b)
+		switch {
+		case a == b:
+		case ref.Chance(c.LossPercent + nw.LinkLoss(a, b)):
+			want, wantOK = 0, false
+		default:
+			start := max(now, busy[l]) + Time(int64(size)*int64(Second)/c.BandwidthBytesPerSec)
+			busy[l] = start
+			d := nw.BaseLatency(a, b)
+			if c.JitterPercent > 0 {
+				d = ref.Jitter(d, c.JitterPercent)
+			}
+			want = start + d
+		}
+		if got != want || gotOK != wantOK {
+			t.Fatalf("message %d from %d to %d: Route = %v %v, want %v %v", i, a, b, got, gotOK, want, wantOK)
+		}
+	}
+	if r.Uint64() != ref.Uint64() {
+		t.Fatal("Route drew from the random source differently")
 	}
 }

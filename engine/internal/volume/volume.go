@@ -266,10 +266,13 @@ func (v *Volume) heartbeat(env wire.Env) {
 			continue
 		}
 		p.toldVDL, p.toldMRPL = v.vdl, mrpl
+		// One message, readdressed for each member (as in sendAll).
+		m := wire.Msg{Kind: wire.Heartbeat, From: v.self, PG: p.ID, Stream: v.stream,
+			VolEpoch: v.epoch, MemEpoch: p.Quorum.Epoch(), A: v.vdl, B: mrpl}
 		for _, mem := range p.Members {
 			v.stats.MessagesSent++
-			env.Send(wire.Msg{Kind: wire.Heartbeat, From: v.self, To: mem.Node, PG: p.ID, Seg: mem.Seg, Stream: v.stream,
-				VolEpoch: v.epoch, MemEpoch: p.Quorum.Epoch(), A: v.vdl, B: mrpl})
+			m.To, m.Seg = mem.Node, mem.Seg
+			env.Send(m)
 		}
 	}
 	v.armHeartbeat(env)
@@ -388,7 +391,7 @@ func (v *Volume) allocate(env wire.Env, mtr []redo.Record) {
 			p.pending = redo.NewBatch(p.ID, max(n, min(p.fit[p.open], maxFit)))
 			env.After(v.cfg.BoxcarDelay, wire.Msg{Kind: wire.Timer, From: v.self, To: v.self, PG: p.ID, N: AlarmFlush})
 		}
-		p.pending.Add(*r)
+		p.pending.AddRef(r)
 	}
 }
 
@@ -431,10 +434,29 @@ func (v *Volume) flush(env wire.Env, p *PG) {
 	p.fit[p.open] = len(b.Records)
 	p.sent = append(p.sent, b.Records)
 	v.stats.BatchesSent++
-	for _, mem := range p.Members {
-		v.send(env, p, mem, b)
-	}
+	v.sendAll(env, p, b)
 	v.armRetry(env, p)
+}
+
+// sendAll sends b to every member, as send to each in turn would. The
+// message is made once, and only its address changes from one member to
+// the next: nothing it carries moves while it goes out, for sending runs
+// no node's code.
+func (v *Volume) sendAll(env wire.Env, p *PG, b *redo.Batch) {
+	mrpl := p.PGMRPL(v.vdl, v.replicaMRP)
+	p.toldVDL, p.toldMRPL = v.vdl, mrpl
+	m := wire.Msg{Kind: wire.Write, From: v.self, PG: p.ID, Stream: v.stream,
+		VolEpoch: v.epoch, MemEpoch: p.Quorum.Epoch(), A: v.vdl, B: mrpl, Batch: b}
+	size := int64(b.Size())
+	for _, mem := range p.Members {
+		v.stats.MessagesSent++
+		v.stats.BytesSent += size
+		m.To, m.Seg = mem.Node, mem.Seg
+		env.Send(m)
+		if !v.hbArmed {
+			v.armHeartbeat(env)
+		}
+	}
 }
 
 func (v *Volume) send(env wire.Env, p *PG, mem Member, b *redo.Batch) {
@@ -499,15 +521,17 @@ func (v *Volume) ack(env wire.Env, m *wire.Msg) bool {
 	if p == nil {
 		return false
 	}
-	i := slices.IndexFunc(p.Members, func(mem Member) bool { return mem.Seg == m.Seg })
+	i := p.slot(m.Seg)
 	if i < 0 {
 		return false
 	}
-	decided := v.vote(p, i, m)
+	// Votes exist only with several writers: one writer makes no call
+	// for them on every ack.
+	decided := v.mm != nil && v.vote(p, i, m)
 	if uint64(m.A) <= p.scl[i] {
 		return decided && v.advance(env)
 	}
-	if v.askVotes(env, p, i, redo.LSN(p.scl[i]), m.A) {
+	if v.mm != nil && v.askVotes(env, p, i, redo.LSN(p.scl[i]), m.A) {
 		v.armRetry(env, p)
 	}
 	p.scl[i] = uint64(m.A)
@@ -547,6 +571,16 @@ func (v *Volume) ack(env wire.Env, m *wire.Msg) bool {
 		}
 	}
 	return v.advance(env)
+}
+
+// slot returns the slot of segment seg, or -1 when it is no member.
+func (p *PG) slot(seg uint32) int {
+	for i := range p.Members {
+		if p.Members[i].Seg == seg {
+			return i
+		}
+	}
+	return -1
 }
 
 // firstAbove returns the index of the first of recs (in LSN order) above l.

@@ -145,6 +145,20 @@ func (m *Msg) Forget() {
 	}
 }
 
+// Set makes m a copy of *src, field by field: each pointer takes a write
+// barrier of its own, where copying the struct whole goes through the
+// runtime's bulk barrier (a call, and a walk of the type's pointer map)
+// while the collector marks. The event queue's slots are filled so. Every
+// field of Msg must be copied here (TestMsgSetCopiesEveryField).
+func (m *Msg) Set(src *Msg) {
+	m.Kind, m.Stream, m.From, m.To = src.Kind, src.Stream, src.From, src.To
+	m.Stamp, m.PG, m.Seg = src.Stamp, src.PG, src.Seg
+	m.VolEpoch, m.MemEpoch = src.VolEpoch, src.MemEpoch
+	m.A, m.B, m.C, m.N = src.A, src.B, src.C, src.N
+	m.Batch, m.Body = src.Batch, src.Body
+	m.Sent = src.Sent
+}
+
 // Size reports the message's size on the wire in bytes.
 func (m *Msg) Size() int {
 	n := 64
