@@ -201,10 +201,12 @@ func (n *Node) stageBatch(pg redo.PGID, size int) *redo.Batch {
 		return &redo.Batch{PG: pg, Records: make([]redo.Record, 0, size)}
 	}
 	// The smallest kept batch that holds size records, leaving the larger
-	// ones for larger batches. When none does, a new one twice the size of
-	// the largest (up to the most a batch holds), and the kept ones stay
-	// for smaller batches: batches vary in size, and the kept ones soon
-	// hold the largest.
+	// ones for larger batches. When none does, a new one half as large
+	// again as the largest (up to the most a batch holds), and the kept
+	// ones stay for smaller batches: batches vary in size, and the kept
+	// ones soon hold the largest. Doubling overshot: a node's batches
+	// outgrow the kept ones a few times early in a volume's life, and
+	// twice the room was mostly never filled.
 	big := 0
 	for i, b := range n.stageFree {
 		c, best := cap(b.Records), cap(n.stageFree[big].Records)
@@ -214,7 +216,7 @@ func (n *Node) stageBatch(pg redo.PGID, size int) *redo.Batch {
 	}
 	b := n.stageFree[big]
 	if c := cap(b.Records); c < size {
-		return &redo.Batch{PG: pg, Records: make([]redo.Record, 0, min(max(size, 2*c), n.cfg.StageBatchRecords))}
+		return &redo.Batch{PG: pg, Records: make([]redo.Record, 0, min(max(size, c+c/2), n.cfg.StageBatchRecords))}
 	}
 	n.stageFree[big] = n.stageFree[k-1]
 	n.stageFree[k-1] = nil
