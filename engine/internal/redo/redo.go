@@ -265,8 +265,22 @@ func roomy[A any](pg PGID, room func(*A) []Record) *Batch {
 	return &x.b
 }
 
-// AddAll appends rs, as Add would one by one.
-func (b *Batch) AddAll(rs []Record) {
+// Over returns a batch of pg over recs itself, not a copy: for records no
+// one changes any more, such as those of a batch already sent, which may
+// then go out again without being copied. Its capacity is cut to its
+// length, so a record added later goes to an array of the batch's own and
+// never into recs' array. recs must be as Add would take them one by one:
+// of pg, in LSN order.
+func Over(pg PGID, recs []Record) *Batch {
+	b := &Batch{PG: pg}
+	b.check(recs)
+	b.Records = recs[:len(recs):len(recs)]
+	return b
+}
+
+// check panics as Add would if rs, added one by one, broke the batch's
+// rules, and adds their sizes to the batch's.
+func (b *Batch) check(rs []Record) {
 	last := NoLSN
 	if n := len(b.Records); n > 0 {
 		last = b.Records[n-1].LSN
@@ -282,5 +296,10 @@ func (b *Batch) AddAll(rs []Record) {
 		last = r.LSN
 		b.size += r.Size()
 	}
+}
+
+// AddAll appends rs, as Add would one by one.
+func (b *Batch) AddAll(rs []Record) {
+	b.check(rs)
 	b.Records = append(b.Records, rs...)
 }

@@ -85,7 +85,10 @@ type PG struct {
 	outstanding []redo.LSN
 	// sent are the records sent and not yet below PGCL, in order: the
 	// Records of the batches flushed, which are never changed once sent,
-	// with the records below PGCL cut from the first.
+	// with the records below PGCL cut from the first. Nothing writes to
+	// their arrays any more (a flushed boxcar takes no record, and the
+	// segments copy what they keep), so a retry may send them again as
+	// they are.
 	sent       [][]redo.Record
 	retryArmed bool
 	// told are the VDL and PGMRPL the segments were last sent.
@@ -494,19 +497,32 @@ func (v *Volume) retry(env wire.Env, p *PG) {
 		return
 	}
 	for i, mem := range p.Members {
-		// The records above the member's SCL end the sent list: count
-		// them, then copy them into a batch of their size.
-		scl, n := redo.LSN(p.scl[i]), 0
+		// The records above the member's SCL end the sent list. When
+		// they lie in one sent batch, as they mostly do, the resend is
+		// made over them, for the records of a batch sent are never
+		// changed (see sent); else they are counted, then copied into
+		// a batch of their size.
+		scl, n, parts := redo.LSN(p.scl[i]), 0, 0
+		var tail []redo.Record
 		for _, recs := range p.sent {
-			n += len(recs) - firstAbove(recs, scl)
+			if j := firstAbove(recs, scl); j < len(recs) {
+				n += len(recs) - j
+				parts++
+				tail = recs[j:]
+			}
 		}
 		if n == 0 {
 			continue
 		}
-		b := redo.NewBatch(p.ID, n)
-		for _, recs := range p.sent {
-			if j := firstAbove(recs, scl); j < len(recs) {
-				b.AddAll(recs[j:])
+		var b *redo.Batch
+		if parts == 1 {
+			b = redo.Over(p.ID, tail)
+		} else {
+			b = redo.NewBatch(p.ID, n)
+			for _, recs := range p.sent {
+				if j := firstAbove(recs, scl); j < len(recs) {
+					b.AddAll(recs[j:])
+				}
 			}
 		}
 		v.stats.Retries++
