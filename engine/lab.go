@@ -104,6 +104,8 @@ type Lab struct {
 	// next input is parsed into it again.
 	items    []script.Item
 	itemsFor *console
+	// texts holds the notes of completed statements.
+	texts textArena
 	// queued counts the items waiting in every console's queue: with
 	// none, pump has nothing to start, and the run loop asks it at every
 	// event.

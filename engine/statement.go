@@ -79,7 +79,7 @@ func (st *statement) complete(l *Lab, con *console, out db.Outcome) {
 	o.Result = out.Result
 	took := l.c.Now() - st.started
 	// The note is built in a buffer on the stack: every statement prints
-	// one, and only the final text needs to be allocated.
+	// one, and only the final text needs to be kept, in the Lab's texts.
 	var buf [128]byte
 	switch {
 	case out.CommitLSN != 0:
@@ -87,10 +87,10 @@ func (st *statement) complete(l *Lab, con *console, out db.Outcome) {
 		b := append(append(buf[:0], o.Text...), "\n(commit LSN "...)
 		b = strconv.AppendUint(b, uint64(out.CommitLSN), 10)
 		b = append(took.Append(append(b, " durable after "...)), ')')
-		o.Text = string(b)
+		o.Text = l.texts.keep(b)
 	case took > 0:
 		b := append(append(buf[:0], o.Text...), "\n(took "...)
-		o.Text = string(append(took.Append(b), ')'))
+		o.Text = l.texts.keep(append(took.Append(b), ')'))
 	}
 	if con.running == st {
 		con.running = nil
@@ -140,4 +140,31 @@ func (l *Lab) startSQL(con *console, it script.Item) {
 	}
 	sess := con.session(con.conn)
 	in.ExecFor(l.c, sess, stmt, st)
+}
+
+// textArena keeps short output texts in shared blocks, one allocation for
+// many texts rather than one each. A block is a strings.Builder's buffer:
+// a Builder only ever appends, never changing the bytes of a string it
+// has returned, so every text handed out stays as it was for as long as
+// anything holds it, which also keeps its whole block alive. A full block
+// is left to the texts in it, and a new Builder starts the next.
+type textArena struct {
+	b strings.Builder
+}
+
+// textBlock is the size of a block: a few dozen statements' notes.
+const textBlock = 2048
+
+// keep returns a string holding b.
+func (a *textArena) keep(b []byte) string {
+	if len(b) > textBlock/4 {
+		return string(b)
+	}
+	if a.b.Cap()-a.b.Len() < len(b) {
+		a.b = strings.Builder{}
+		a.b.Grow(textBlock)
+	}
+	n := a.b.Len()
+	a.b.Write(b)
+	return a.b.String()[n:]
 }

@@ -133,9 +133,21 @@ func (p *splitter) restOfLine() string {
 func (p *splitter) run() ([]Item, error) {
 	for {
 		// Skip blank space between items.
-		for {
-			r, n := p.peek()
-			if n == 0 || !unicode.IsSpace(r) {
+		for p.pos < len(p.src) {
+			if c := p.src[p.pos]; c < utf8.RuneSelf {
+				if !asciiSpace(c) {
+					break
+				}
+				p.pos++
+				if c == '\n' {
+					p.line++
+					p.col = 1
+				} else {
+					p.col++
+				}
+				continue
+			}
+			if r, _ := p.peek(); !unicode.IsSpace(r) {
 				break
 			}
 			p.advance()
@@ -163,47 +175,72 @@ func (p *splitter) run() ([]Item, error) {
 // statement reads one SQL statement up to its ';', honouring quotes and
 // comments. A statement cut short by the end of the input or by a
 // meta-command line is kept with an error of its own.
+//
+// It goes byte by byte: every byte it looks for is ASCII, and an ASCII
+// byte is one rune and, but for a newline, one column. Other runes are
+// decoded one at a time, to count a column each as advance does.
 func (p *splitter) statement(line, col int) {
 	start := p.pos
-	var quote rune
+	var quote byte
 	atLineStart := false
 	for p.pos < len(p.src) {
-		r, _ := p.peek()
+		c := p.src[p.pos]
+		if c >= utf8.RuneSelf {
+			// No quote, newline or punctuation, but maybe a space.
+			r, n := utf8.DecodeRuneInString(p.src[p.pos:])
+			if quote == 0 && !unicode.IsSpace(r) {
+				atLineStart = false
+			}
+			p.pos += n
+			p.col++
+			continue
+		}
 		if quote != 0 {
-			p.advance()
-			if r == quote {
+			p.pos++
+			if c == '\n' {
+				p.line++
+				p.col = 1
+				continue
+			}
+			p.col++
+			if c == quote {
 				// A doubled quote is an escaped quote.
-				if r2, _ := p.peek(); r2 == quote {
-					p.advance()
+				if p.pos < len(p.src) && p.src[p.pos] == quote {
+					p.pos++
+					p.col++
 					continue
 				}
 				quote = 0
 			}
 			continue
 		}
-		if atLineStart && r == '\\' {
+		if atLineStart && c == '\\' {
 			break // a meta-command cuts the open statement short
 		}
-		if r == '\n' {
+		if c == '\n' {
 			atLineStart = true
-			p.advance()
+			p.pos++
+			p.line++
+			p.col = 1
 			continue
 		}
-		if !unicode.IsSpace(r) {
+		if !asciiSpace(c) {
 			atLineStart = false
 		}
 		switch {
-		case r == '\'' || r == '"' || r == '`':
-			quote = r
-			p.advance()
-		case strings.HasPrefix(p.src[p.pos:], "--"):
-			for p.pos < len(p.src) {
-				if r, _ := p.peek(); r == '\n' {
-					break
-				}
-				p.advance()
+		case c == '\'' || c == '"' || c == '`':
+			quote = c
+			p.pos++
+			p.col++
+		case c == '-' && p.pos+1 < len(p.src) && p.src[p.pos+1] == '-':
+			// A line comment, up to its newline.
+			end := strings.IndexByte(p.src[p.pos:], '\n')
+			if end < 0 {
+				end = len(p.src) - p.pos
 			}
-		case strings.HasPrefix(p.src[p.pos:], "/*"):
+			p.col += utf8.RuneCountInString(p.src[p.pos : p.pos+end])
+			p.pos += end
+		case c == '/' && p.pos+1 < len(p.src) && p.src[p.pos+1] == '*':
 			p.advance()
 			p.advance()
 			for p.pos < len(p.src) && !strings.HasPrefix(p.src[p.pos:], "*/") {
@@ -213,19 +250,36 @@ func (p *splitter) statement(line, col int) {
 				p.advance()
 				p.advance()
 			}
-		case r == ';':
+		case c == ';':
 			text := p.src[start:p.pos]
-			p.advance()
-			p.items = append(p.items, Item{Kind: SQL, Line: line, Col: col, Text: strings.TrimRight(text, " \t\r\n")})
+			p.pos++
+			p.col++
+			p.items = append(p.items, Item{Kind: SQL, Line: line, Col: col, Text: trimEnd(text)})
 			return
 		default:
-			p.advance()
+			p.pos++
+			p.col++
 		}
 	}
-	text := strings.TrimRight(p.src[start:p.pos], " \t\r\n")
+	text := trimEnd(p.src[start:p.pos])
 	el, ec := endOf(text, line, col)
 	p.items = append(p.items, Item{Kind: SQL, Line: line, Col: col, Text: text,
 		Err: &Error{Line: el, Col: ec, Msg: msgUnterminated}})
+}
+
+// asciiSpace reports whether unicode.IsSpace holds for ASCII byte c.
+func asciiSpace(c byte) bool {
+	return c == ' ' || '\t' <= c && c <= '\r'
+}
+
+// trimEnd is strings.TrimRight(s, " \t\r\n") without building a set of
+// the cut bytes at every call.
+func trimEnd(s string) string {
+	n := len(s)
+	for n > 0 && (s[n-1] == ' ' || s[n-1] == '\t' || s[n-1] == '\r' || s[n-1] == '\n') {
+		n--
+	}
+	return s[:n]
 }
 
 // endOf returns the position just after text, which starts at (line, col).

@@ -332,6 +332,9 @@ func BindInsertTo(p *InsertPlan, ins *Insert, s *Schema) error {
 				"Column count doesn't match value count at row %d", r+1)
 		}
 		for _, e := range row {
+			if _, ok := e.(*Literal); ok {
+				continue // nothing in it to bind, and a walk is calls
+			}
 			if err := b.bind(e, false); err != nil {
 				return err
 			}

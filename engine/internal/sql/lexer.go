@@ -20,7 +20,9 @@ const (
 // token is one lexeme. pos is where it starts and end just after it; off and
 // endOff are the byte offsets of the same.
 type token struct {
-	kind        tokKind
+	kind tokKind
+	// reserved is set on a tIdent whose val is a reserved word.
+	reserved    bool
 	pos, end    Pos
 	off, endOff int
 	text        string // the source text
@@ -44,47 +46,89 @@ var reserved = map[string]bool{
 	"update": true, "values": true, "where": true,
 }
 
-// keywords maps the words statements are made of to their lower case, so
-// that lexing "INSERT" finds "insert" rather than allocating it.
-var keywords = func() map[string]string {
-	m := map[string]string{}
+// keywords are the words statements are made of besides the reserved
+// ones.
+var keywords = []string{
+	"auto_increment", "avg", "begin", "bigint", "commit", "count",
+	"global", "int", "integer", "local", "max", "min", "offset",
+	"rollback", "session", "start", "sum", "text", "to",
+	"transaction", "varchar", "work",
+}
+
+// keyword is a slot of keywordTable.
+type keyword struct {
+	word     string
+	reserved bool
+}
+
+// keywordTable holds every keyword, reserved or not, in lower case, at the
+// slot keywordHash gives or the first free one after it, so that lexing
+// "INSERT" finds "insert" rather than allocating it. A table rather than a
+// map: one hash of three bytes and, mostly, one comparison, where a map
+// hashes the whole word through calls that are costly in wasm. It is a
+// quarter full, and the hash puts no two of today's keywords in one slot.
+var keywordTable = func() (t [keywordSlots]keyword) {
+	add := func(w string, res bool) {
+		h := keywordHash(w)
+		for t[h].word != "" {
+			h = (h + 1) % keywordSlots
+		}
+		t[h] = keyword{w, res}
+	}
 	for w := range reserved {
-		m[w] = w
+		add(w, true)
 	}
-	for _, w := range []string{
-		"auto_increment", "avg", "begin", "bigint", "commit", "count",
-		"global", "int", "integer", "local", "max", "min", "offset",
-		"rollback", "session", "start", "sum", "text", "to",
-		"transaction", "varchar", "work",
-	} {
-		m[w] = w
+	for _, w := range keywords {
+		add(w, false)
 	}
-	return m
+	return t
 }()
+
+const keywordSlots = 256
+
+// keywordHash hashes a non-empty word by its first two bytes and length.
+func keywordHash(w string) uint32 {
+	h := uint32(w[0]) + 45*uint32(len(w))
+	if len(w) > 1 {
+		h += 7 * uint32(w[1])
+	}
+	return h % keywordSlots
+}
 
 // maxKeywordLen bounds the words lowerWord looks up.
 const maxKeywordLen = 16
 
-// lowerWord returns word in lower case, as strings.ToLower does.
-func lowerWord(word string) string {
+// lowerWord returns a non-empty word in lower case, as strings.ToLower
+// does, and whether that is a reserved word.
+func lowerWord(word string) (string, bool) {
 	if len(word) > maxKeywordLen {
-		return strings.ToLower(word)
+		lw := strings.ToLower(word)
+		return lw, reserved[lw]
 	}
 	var buf [maxKeywordLen]byte
+	upper := false
 	for i := 0; i < len(word); i++ {
 		c := word[i]
 		if c >= utf8.RuneSelf {
-			return strings.ToLower(word)
+			lw := strings.ToLower(word)
+			return lw, reserved[lw]
 		}
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
+			upper = true
 		}
 		buf[i] = c
 	}
-	if kw, ok := keywords[string(buf[:len(word)])]; ok {
-		return kw
+	lw := buf[:len(word)]
+	for h := keywordHash(string(lw)); keywordTable[h].word != ""; h = (h + 1) % keywordSlots {
+		if k := &keywordTable[h]; k.word == string(lw) {
+			return k.word, k.reserved
+		}
 	}
-	return strings.ToLower(word)
+	if !upper {
+		return word, false
+	}
+	return string(lw), false
 }
 
 // lexer turns source text into tokens, tracking line and column in runes.
@@ -107,12 +151,18 @@ func lex(src string, line, col int) ([]token, *Error) {
 // lexInto is lex appending to toks, an empty slice whose room it uses.
 func lexInto(toks []token, src string, line, col int) ([]token, *Error) {
 	l := &lexer{src: src, line: line, col: col, toks: toks}
-	for {
-		if err := l.skipSpace(); err != nil {
-			return nil, err
-		}
-		if l.off >= len(l.src) {
-			break
+	for l.off < len(l.src) {
+		// Only a byte that may start blank space or a comment needs
+		// skipSpace; when it skips nothing ('-' or '/' alone), it is a
+		// token.
+		if c := l.src[l.off]; c <= ' ' || c == '-' || c == '/' {
+			off := l.off
+			if err := l.skipSpace(); err != nil {
+				return nil, err
+			}
+			if l.off != off {
+				continue
+			}
 		}
 		if err := l.next(); err != nil {
 			return nil, err
@@ -157,12 +207,21 @@ func (l *lexer) skipSpace() *Error {
 	for l.off < len(l.src) {
 		c := l.src[l.off]
 		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
-			l.advance()
-		case c == '-' && l.peekRune(1) == '-':
-			for l.off < len(l.src) && l.src[l.off] != '\n' {
-				l.advance()
+		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
+			l.off++
+			l.col++
+		case c == '\n':
+			l.off++
+			l.line++
+			l.col = 1
+		case c == '-' && l.off+1 < len(l.src) && l.src[l.off+1] == '-':
+			// A line comment: up to the newline, which the loop takes.
+			end := strings.IndexByte(l.src[l.off:], '\n')
+			if end < 0 {
+				end = len(l.src) - l.off
 			}
+			l.col += utf8.RuneCountInString(l.src[l.off : l.off+end])
+			l.off += end
 		case c == '/' && l.peekRune(1) == '*':
 			start, startOff := l.pos(), l.off
 			l.advance()
@@ -194,6 +253,14 @@ func isIdentPart(r rune) bool {
 	return isIdentStart(r) || ('0' <= r && r <= '9') || r == '$'
 }
 
+// identByte tells, for each ASCII byte, whether isIdentPart holds for it.
+var identByte = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = isIdentPart(rune(c))
+	}
+	return t
+}()
+
 func (l *lexer) emit(kind tokKind, start Pos, startOff int, val string) {
 	l.toks = append(l.toks, token{
 		kind: kind, pos: start, end: l.pos(), off: startOff, endOff: l.off,
@@ -201,9 +268,21 @@ func (l *lexer) emit(kind tokKind, start Pos, startOff int, val string) {
 	})
 }
 
+// emitWord emits a word, lower case, marked if it is reserved.
+func (l *lexer) emitWord(start Pos, startOff int) {
+	val, res := lowerWord(l.src[startOff:l.off])
+	l.toks = append(l.toks, token{
+		kind: tIdent, reserved: res, pos: start, end: l.pos(), off: startOff, endOff: l.off,
+		text: l.src[startOff:l.off], val: val,
+	})
+}
+
 func (l *lexer) next() *Error {
 	start, startOff := l.pos(), l.off
-	r, _ := utf8.DecodeRuneInString(l.src[l.off:])
+	r := rune(l.src[l.off])
+	if r >= utf8.RuneSelf {
+		r, _ = utf8.DecodeRuneInString(l.src[l.off:])
+	}
 	switch {
 	case r == '\'':
 		return l.quoted('\'', tString, start, startOff)
@@ -212,17 +291,35 @@ func (l *lexer) next() *Error {
 	case '0' <= r && r <= '9':
 		return l.number(start, startOff)
 	case isIdentStart(r):
-		for l.off < len(l.src) && isIdentPart(l.peekRune(0)) {
+		// ASCII letters, digits, '_' and '$' are one byte and one column
+		// each; any other byte goes through the rune-by-rune test.
+		for l.off < len(l.src) {
+			if c := l.src[l.off]; c < utf8.RuneSelf {
+				if !identByte[c] {
+					break
+				}
+				l.off++
+				l.col++
+				continue
+			}
+			if !isIdentPart(l.peekRune(0)) {
+				break
+			}
 			l.advance()
 		}
 		word := l.src[startOff:l.off]
-		if utf8.RuneCountInString(word) > maxIdentLen {
+		if len(word) > maxIdentLen && utf8.RuneCountInString(word) > maxIdentLen {
 			return errAt(start, CodeTooLongIdent, "Identifier name '%s' is too long", word)
 		}
-		l.emit(tIdent, start, startOff, lowerWord(word))
+		l.emitWord(start, startOff)
 		return nil
 	}
-	l.advance()
+	if r < utf8.RuneSelf {
+		l.off++
+		l.col++
+	} else {
+		l.advance()
+	}
 	// An operator's value is its source text (a substring, no allocation),
 	// except where it is spelt another way.
 	op := l.src[startOff:l.off]
@@ -273,6 +370,13 @@ func (l *lexer) quoted(q rune, kind tokKind, start Pos, startOff int) *Error {
 			}
 			return errAt(start, CodeSyntax, "unterminated %s at or near \"%s\"", what, shorten(l.src[startOff:]))
 		}
+		c := l.src[l.off]
+		if plain && c < utf8.RuneSelf && c != byte(q) && c != '\n' {
+			// The common case, one byte and one column.
+			l.off++
+			l.col++
+			continue
+		}
 		if l.peekRune(0) == q {
 			l.advance()
 			if l.off < len(l.src) && l.peekRune(0) == q {
@@ -318,19 +422,29 @@ func (l *lexer) quoted(q rune, kind tokKind, start Pos, startOff int) *Error {
 }
 
 func (l *lexer) number(start Pos, startOff int) *Error {
-	for l.off < len(l.src) && l.src[l.off] >= '0' && l.src[l.off] <= '9' {
-		l.advance()
+	// Digits and '.' are one byte and one column each.
+	off := l.off
+	for off < len(l.src) && l.src[off] >= '0' && l.src[off] <= '9' {
+		off++
 	}
 	decimal := false
-	if l.off < len(l.src) && l.src[l.off] == '.' {
+	if off < len(l.src) && l.src[off] == '.' {
 		decimal = true
-		l.advance()
-		for l.off < len(l.src) && l.src[l.off] >= '0' && l.src[l.off] <= '9' {
-			l.advance()
+		off++
+		for off < len(l.src) && l.src[off] >= '0' && l.src[off] <= '9' {
+			off++
 		}
 	}
+	l.col += off - l.off
+	l.off = off
 	junk := false
-	for l.off < len(l.src) && isIdentPart(l.peekRune(0)) {
+	for l.off < len(l.src) {
+		if c := l.src[l.off]; c < utf8.RuneSelf && !identByte[c] {
+			break
+		}
+		if !isIdentPart(l.peekRune(0)) {
+			break
+		}
 		junk = true
 		l.advance()
 	}

@@ -107,9 +107,10 @@ type parser struct {
 // list's capacity ends where its piece does, so appending to it moves it
 // out rather than over its neighbour.
 type chunks struct {
-	lits  []Literal
-	exprs []Expr
-	rows  [][]Expr
+	lits    []Literal
+	exprs   []Expr
+	rows    [][]Expr
+	inserts []Insert
 }
 
 // Sizes of the chunks, in pieces; an expression list's piece holds
@@ -119,6 +120,10 @@ const (
 	exprPiece = 4
 	exprChunk = 16 * exprPiece
 	rowsChunk = 16
+	// insChunk Inserts of 96 bytes, with the 8-byte header the
+	// allocator adds to a large object holding pointers, fill a 2 KB
+	// size class: 16 would round up to 1792 bytes.
+	insChunk = 21
 )
 
 // literal returns a new literal at pos holding v.
@@ -130,6 +135,18 @@ func (c *chunks) literal(pos Pos, v Value) *Literal {
 	c.lits = c.lits[1:]
 	*l = Literal{Pos: pos, Value: v}
 	return l
+}
+
+// insert returns a new INSERT at pos: a console runs them one after the
+// other, and one allocation serves many.
+func (c *chunks) insert(pos Pos) *Insert {
+	if len(c.inserts) == 0 {
+		c.inserts = make([]Insert, insChunk)
+	}
+	s := &c.inserts[0]
+	c.inserts = c.inserts[1:]
+	*s = Insert{Pos: pos}
+	return s
 }
 
 // exprRoom returns an empty list with room for exprPiece expressions.
@@ -170,7 +187,7 @@ func (p *parser) next() token {
 }
 
 func (p *parser) isKw(kw string) bool {
-	t := p.peek()
+	t := &p.toks[p.i]
 	return t.kind == tIdent && t.val == kw
 }
 
@@ -182,15 +199,18 @@ func (p *parser) acceptKw(kw string) bool {
 	return false
 }
 
-func (p *parser) expectKw(kw string) (token, *Error) {
-	if !p.isKw(kw) {
-		return token{}, p.syntaxError(p.peek())
+// expectKw consumes keyword kw or reports a syntax error. It returns no
+// token: a token is large to copy, costly in wasm, and no caller needs it.
+func (p *parser) expectKw(kw string) *Error {
+	if t := &p.toks[p.i]; t.kind != tIdent || t.val != kw {
+		return p.syntaxError(*t)
 	}
-	return p.next(), nil
+	p.i++ // not tEOF, which is no tIdent
+	return nil
 }
 
 func (p *parser) isOp(op string) bool {
-	t := p.peek()
+	t := &p.toks[p.i]
 	return t.kind == tOp && t.val == op
 }
 
@@ -202,11 +222,14 @@ func (p *parser) acceptOp(op string) bool {
 	return false
 }
 
-func (p *parser) expectOp(op string) (token, *Error) {
-	if !p.isOp(op) {
-		return token{}, p.syntaxError(p.peek())
+// expectOp consumes operator op or reports a syntax error, returning no
+// token as expectKw does.
+func (p *parser) expectOp(op string) *Error {
+	if t := &p.toks[p.i]; t.kind != tOp || t.val != op {
+		return p.syntaxError(*t)
 	}
-	return p.next(), nil
+	p.i++ // not tEOF, which is no tOp
+	return nil
 }
 
 // syntaxError is PostgreSQL's error for an unexpected token.
@@ -220,7 +243,7 @@ func (p *parser) syntaxError(t token) *Error {
 // ident reads a name: a word that is not reserved, or a quoted identifier.
 func (p *parser) ident() (Ident, *Error) {
 	t := p.peek()
-	if t.kind == tQIdent || t.kind == tIdent && !reserved[t.val] {
+	if t.kind == tQIdent || t.kind == tIdent && !t.reserved {
 		p.i++
 		return Ident{Pos: t.pos, Name: t.val}, nil
 	}
@@ -251,7 +274,7 @@ func (p *parser) statement() (Stmt, *Error) {
 		return &Begin{Pos: t.pos}, nil
 	case "start":
 		p.next()
-		if _, err := p.expectKw("transaction"); err != nil {
+		if err := p.expectKw("transaction"); err != nil {
 			return nil, err
 		}
 		return &Begin{Pos: t.pos}, nil
@@ -273,14 +296,14 @@ func (p *parser) statement() (Stmt, *Error) {
 
 func (p *parser) createTable() (Stmt, *Error) {
 	s := &CreateTable{Pos: p.next().pos}
-	if _, err := p.expectKw("table"); err != nil {
+	if err := p.expectKw("table"); err != nil {
 		return nil, err
 	}
 	if p.acceptKw("if") {
-		if _, err := p.expectKw("not"); err != nil {
+		if err := p.expectKw("not"); err != nil {
 			return nil, err
 		}
-		if _, err := p.expectKw("exists"); err != nil {
+		if err := p.expectKw("exists"); err != nil {
 			return nil, err
 		}
 		s.IfNotExists = true
@@ -289,7 +312,7 @@ func (p *parser) createTable() (Stmt, *Error) {
 	if s.Table, err = p.ident(); err != nil {
 		return nil, err
 	}
-	if _, err := p.expectOp("("); err != nil {
+	if err := p.expectOp("("); err != nil {
 		return nil, err
 	}
 	var pks []Pos           // where each primary key is declared
@@ -299,11 +322,11 @@ func (p *parser) createTable() (Stmt, *Error) {
 		if p.isKw("primary") || p.isKw("key") {
 			at := p.next()
 			if at.val == "primary" {
-				if _, err := p.expectKw("key"); err != nil {
+				if err := p.expectKw("key"); err != nil {
 					return nil, err
 				}
 			}
-			if _, err := p.expectOp("("); err != nil {
+			if err := p.expectOp("("); err != nil {
 				return nil, err
 			}
 			id, err := p.ident()
@@ -314,7 +337,7 @@ func (p *parser) createTable() (Stmt, *Error) {
 				return nil, errAt(p.peekAt(1).pos, CodeNotSupported,
 					"composite primary keys are not supported: the model's tables have one key column")
 			}
-			if _, err := p.expectOp(")"); err != nil {
+			if err := p.expectOp(")"); err != nil {
 				return nil, err
 			}
 			pks = append(pks, at.pos)
@@ -338,7 +361,7 @@ func (p *parser) createTable() (Stmt, *Error) {
 		if p.acceptOp(")") {
 			break
 		}
-		if _, err := p.expectOp(","); err != nil {
+		if err := p.expectOp(","); err != nil {
 			return nil, err
 		}
 	}
@@ -400,7 +423,7 @@ func (p *parser) columnDef() (c ColumnDef, null bool, err *Error) {
 			if _, err := p.width(c.Name); err != nil {
 				return c, false, err
 			}
-			if _, err := p.expectOp(")"); err != nil {
+			if err := p.expectOp(")"); err != nil {
 				return c, false, err
 			}
 		}
@@ -417,7 +440,7 @@ func (p *parser) columnDef() (c ColumnDef, null bool, err *Error) {
 			if c.Width, err = p.width(c.Name); err != nil {
 				return c, false, err
 			}
-			if _, err := p.expectOp(")"); err != nil {
+			if err := p.expectOp(")"); err != nil {
 				return c, false, err
 			}
 		}
@@ -431,7 +454,7 @@ func (p *parser) columnDef() (c ColumnDef, null bool, err *Error) {
 		switch {
 		case p.isKw("not"):
 			p.next()
-			if _, err := p.expectKw("null"); err != nil {
+			if err := p.expectKw("null"); err != nil {
 				return c, false, err
 			}
 			c.NotNull, null = true, false
@@ -443,7 +466,7 @@ func (p *parser) columnDef() (c ColumnDef, null bool, err *Error) {
 		case p.isKw("primary") || p.isKw("key"):
 			p.next()
 			if t.val == "primary" {
-				if _, err := p.expectKw("key"); err != nil {
+				if err := p.expectKw("key"); err != nil {
 					return c, false, err
 				}
 			}
@@ -541,11 +564,11 @@ func (p *parser) intValue(t token, sign string) (Value, *Error) {
 
 func (p *parser) dropTable() (Stmt, *Error) {
 	s := &DropTable{Pos: p.next().pos}
-	if _, err := p.expectKw("table"); err != nil {
+	if err := p.expectKw("table"); err != nil {
 		return nil, err
 	}
 	if p.acceptKw("if") {
-		if _, err := p.expectKw("exists"); err != nil {
+		if err := p.expectKw("exists"); err != nil {
 			return nil, err
 		}
 		s.IfExists = true
@@ -560,7 +583,7 @@ func (p *parser) dropTable() (Stmt, *Error) {
 // ---- DML ----
 
 func (p *parser) insert() (Stmt, *Error) {
-	s := &Insert{Pos: p.next().pos}
+	s := p.chunks.insert(p.next().pos)
 	p.acceptKw("into")
 	var err *Error
 	if s.Table, err = p.ident(); err != nil {
@@ -577,24 +600,24 @@ func (p *parser) insert() (Stmt, *Error) {
 			if p.acceptOp(")") {
 				break
 			}
-			if _, err := p.expectOp(","); err != nil {
+			if err := p.expectOp(","); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if _, err := p.expectKw("values"); err != nil {
+	if err := p.expectKw("values"); err != nil {
 		return nil, err
 	}
 	s.Rows = p.rowRoom()
 	for {
-		if _, err := p.expectOp("("); err != nil {
+		if err := p.expectOp("("); err != nil {
 			return nil, err
 		}
 		row, err := p.exprList()
 		if err != nil {
 			return nil, err
 		}
-		if _, err := p.expectOp(")"); err != nil {
+		if err := p.expectOp(")"); err != nil {
 			return nil, err
 		}
 		s.Rows = append(s.Rows, row)
@@ -627,7 +650,7 @@ func (p *parser) update() (Stmt, *Error) {
 	if s.Table, err = p.ident(); err != nil {
 		return nil, err
 	}
-	if _, err := p.expectKw("set"); err != nil {
+	if err := p.expectKw("set"); err != nil {
 		return nil, err
 	}
 	for {
@@ -635,7 +658,7 @@ func (p *parser) update() (Stmt, *Error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := p.expectOp("="); err != nil {
+		if err := p.expectOp("="); err != nil {
 			return nil, err
 		}
 		e, err := p.expr()
@@ -662,7 +685,7 @@ func (p *parser) where() (Expr, *Error) {
 
 func (p *parser) delete() (Stmt, *Error) {
 	s := &Delete{Pos: p.next().pos}
-	if _, err := p.expectKw("from"); err != nil {
+	if err := p.expectKw("from"); err != nil {
 		return nil, err
 	}
 	var err *Error
@@ -693,7 +716,7 @@ func (p *parser) selectStmt() (Stmt, *Error) {
 					return nil, err
 				}
 				it.Alias = id.Name
-			} else if a := p.peek(); a.kind == tQIdent || a.kind == tIdent && !reserved[a.val] {
+			} else if a := p.peek(); a.kind == tQIdent || a.kind == tIdent && !a.reserved {
 				p.next()
 				it.Alias = a.val
 			}
@@ -715,7 +738,7 @@ func (p *parser) selectStmt() (Stmt, *Error) {
 				return nil, err
 			}
 			s.From.Alias = a.Name
-		} else if a := p.peek(); a.kind == tQIdent || a.kind == tIdent && !reserved[a.val] {
+		} else if a := p.peek(); a.kind == tQIdent || a.kind == tIdent && !a.reserved {
 			p.next()
 			s.From.Alias = a.val
 		}
@@ -725,7 +748,7 @@ func (p *parser) selectStmt() (Stmt, *Error) {
 		return nil, err
 	}
 	if p.acceptKw("order") {
-		if _, err := p.expectKw("by"); err != nil {
+		if err := p.expectKw("by"); err != nil {
 			return nil, err
 		}
 		for {
@@ -767,7 +790,7 @@ func (p *parser) selectStmt() (Stmt, *Error) {
 		}
 	}
 	if p.acceptKw("for") {
-		if _, err := p.expectKw("update"); err != nil {
+		if err := p.expectKw("update"); err != nil {
 			return nil, err
 		}
 		s.ForUpdate = true
@@ -805,7 +828,7 @@ func (p *parser) set() (Stmt, *Error) {
 		}
 	} else if p.isKw("session") || p.isKw("local") || p.isKw("global") {
 		// A scope word, unless it is the variable's own name (SET session = 1).
-		if n := p.peekAt(1); n.kind == tIdent && !reserved[n.val] || n.kind == tQIdent {
+		if n := p.peekAt(1); n.kind == tIdent && !n.reserved || n.kind == tQIdent {
 			s.Global = p.next().val == "global"
 		}
 	}
@@ -821,7 +844,7 @@ func (p *parser) set() (Stmt, *Error) {
 	case p.isKw("default"):
 		p.next()
 		s.Default = true
-	case t.kind == tQIdent || t.kind == tIdent && !reserved[t.val]:
+	case t.kind == tQIdent || t.kind == tIdent && !t.reserved:
 		p.next()
 		s.Value, s.Bare = Text(t.val), true
 	default:
@@ -914,7 +937,7 @@ func (p *parser) comparison() (Expr, *Error) {
 		if p.isKw("is") {
 			p.next()
 			not := p.acceptKw("not")
-			if _, err := p.expectKw("null"); err != nil {
+			if err := p.expectKw("null"); err != nil {
 				return nil, err
 			}
 			l = &IsNull{Pos: t.pos, X: l, Not: not}
@@ -935,7 +958,7 @@ func (p *parser) comparison() (Expr, *Error) {
 			if err != nil {
 				return nil, err
 			}
-			if _, err := p.expectKw("and"); err != nil {
+			if err := p.expectKw("and"); err != nil {
 				return nil, err
 			}
 			hi, err := p.additive()
@@ -944,14 +967,14 @@ func (p *parser) comparison() (Expr, *Error) {
 			}
 			l = &Between{Pos: t.pos, X: l, Lo: lo, Hi: hi, Not: not}
 		case p.acceptKw("in"):
-			if _, err := p.expectOp("("); err != nil {
+			if err := p.expectOp("("); err != nil {
 				return nil, err
 			}
 			list, err := p.exprList()
 			if err != nil {
 				return nil, err
 			}
-			if _, err := p.expectOp(")"); err != nil {
+			if err := p.expectOp(")"); err != nil {
 				return nil, err
 			}
 			l = &InList{Pos: t.pos, X: l, List: list, Not: not}
@@ -1050,7 +1073,7 @@ func (p *parser) primary() (Expr, *Error) {
 			if err != nil {
 				return nil, err
 			}
-			if _, err := p.expectOp(")"); err != nil {
+			if err := p.expectOp(")"); err != nil {
 				return nil, err
 			}
 			return e, nil
@@ -1066,7 +1089,7 @@ func (p *parser) primary() (Expr, *Error) {
 			p.next()
 			return p.literal(t.pos, Bool(t.val == "true")), nil
 		}
-		if reserved[t.val] {
+		if t.reserved {
 			break
 		}
 		if n := p.peekAt(1); n.kind == tOp && n.val == "(" {
@@ -1122,7 +1145,7 @@ func (p *parser) call() (Expr, *Error) {
 		}
 		c.Arg = arg
 	}
-	if _, err := p.expectOp(")"); err != nil {
+	if err := p.expectOp(")"); err != nil {
 		return nil, err
 	}
 	return c, nil
