@@ -37,7 +37,7 @@ func (n *Node) gossipRound(env wire.Env) {
 			}
 			continue
 		}
-		need := s.Waiting() > 0 || n.behind() || s.idleRounds >= n.cfg.GossipIdleRounds
+		need := s.waiting() || n.behind() || s.idleRounds >= n.cfg.GossipIdleRounds
 		// With several writers, gossip takes turns over the writer
 		// streams: each has its own chain, with its own gaps. A stream a
 		// peer is known to be ahead on goes first.
@@ -208,7 +208,7 @@ func (n *Node) persistGossip(env wire.Env, p *pending) {
 	if s.retired || p.epoch < n.cleanEpoch || p.memEpoch < s.quorum.Epoch() {
 		return
 	}
-	before, gap := s.SCL(), s.Waiting() > 0
+	before, gap := s.SCL(), s.waiting()
 	added := n.addRecords(env, s, p.batch.Records)
 	n.stats.RecordsPersisted += int64(added)
 	n.stats.GossipFilled += int64(added)

@@ -161,6 +161,20 @@ func (s *Segment) Waiting() int {
 	return n
 }
 
+// waiting reports whether any record waits above its stream's SCL:
+// Waiting() > 0, without counting them all.
+func (s *Segment) waiting() bool {
+	for st := range s.chains {
+		i, _ := s.find(s.chains[st].scl + 1)
+		for ; i < len(s.log); i++ {
+			if s.log[i].Rec.Stream == uint8(st) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // BaseLSN reports the coalesced LSN: every record up to it is applied to
 // the base pages. Zero on a tail segment.
 func (s *Segment) BaseLSN() redo.LSN { return s.coalesced }
