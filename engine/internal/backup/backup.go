@@ -10,7 +10,6 @@
 package backup
 
 import (
-	"encoding/binary"
 	"slices"
 
 	"aurora-lab/engine/internal/redo"
@@ -65,95 +64,15 @@ const logChunk = 4096
 
 // add appends r to the log. r.LSN must be above every LSN it holds.
 func (l *pgLog) add(r *redo.Record) {
-	// At most 10 bytes per varint (nine of them) and three of flags.
-	most := 3 + 9*binary.MaxVarintLen64 + len(r.Key) + len(r.Value)
+	most := redo.MaxEncodedSize(r)
 	k := len(l.chunks)
 	if k == 0 || cap(l.chunks[k-1])-len(l.chunks[k-1]) < most {
 		l.chunks = append(l.chunks, make([]byte, 0, max(logChunk, most)))
 		k++
 	}
-	l.chunks[k-1] = encode(l.chunks[k-1], r, l.pg, l.high)
+	l.chunks[k-1] = redo.AppendEncoded(l.chunks[k-1], r, l.pg, l.high)
 	l.high = r.LSN
 	l.n++
-}
-
-// Flags of an encoded record.
-const (
-	flagCPL = 1 << iota
-	flagCommit
-	flagKey   // Key is not nil
-	flagValue // Value is not nil
-)
-
-// encode appends r to b. LSNs go as differences from the one they are
-// near (the record's LSN from the previous one's, its backlinks from its
-// own LSN, its PG from the log's), so most take a byte or two.
-func encode(b []byte, r *redo.Record, pg redo.PGID, prev redo.LSN) []byte {
-	var flags byte
-	if r.CPL {
-		flags |= flagCPL
-	}
-	if r.Commit {
-		flags |= flagCommit
-	}
-	if r.Key != nil {
-		flags |= flagKey
-	}
-	if r.Value != nil {
-		flags |= flagValue
-	}
-	b = append(b, byte(r.Op), r.Stream, flags)
-	b = binary.AppendUvarint(b, uint64(r.LSN-prev))
-	b = binary.AppendVarint(b, int64(r.PG)-int64(pg))
-	b = binary.AppendUvarint(b, uint64(r.Page))
-	b = binary.AppendVarint(b, int64(r.LSN-r.PrevVolume))
-	b = binary.AppendVarint(b, int64(r.LSN-r.PrevPG))
-	b = binary.AppendVarint(b, int64(r.LSN-r.PrevPage))
-	b = binary.AppendUvarint(b, r.Txn)
-	b = binary.AppendUvarint(b, uint64(len(r.Key)))
-	b = append(b, r.Key...)
-	b = binary.AppendUvarint(b, uint64(len(r.Value)))
-	return append(b, r.Value...)
-}
-
-// decode reads the record at the start of b, which follows the record of
-// LSN prev, and returns it with the bytes after it. Key and Value point
-// into b, capped so an append to them cannot reach the next record.
-func decode(b []byte, pg redo.PGID, prev redo.LSN) (redo.Record, []byte) {
-	var r redo.Record
-	r.Op, r.Stream = redo.Op(b[0]), b[1]
-	flags := b[2]
-	r.CPL, r.Commit = flags&flagCPL != 0, flags&flagCommit != 0
-	b = b[3:]
-	u := func() uint64 {
-		v, n := binary.Uvarint(b)
-		b = b[n:]
-		return v
-	}
-	s := func() int64 {
-		v, n := binary.Varint(b)
-		b = b[n:]
-		return v
-	}
-	r.LSN = prev + redo.LSN(u())
-	r.PG = redo.PGID(int64(pg) + s())
-	r.Page = redo.PageID(u())
-	r.PrevVolume = r.LSN - redo.LSN(s())
-	r.PrevPG = r.LSN - redo.LSN(s())
-	r.PrevPage = r.LSN - redo.LSN(s())
-	r.Txn = u()
-	bytes := func(present bool) []byte {
-		n := int(u())
-		v := b[:n:n]
-		b = b[n:]
-		if !present {
-			return nil
-		}
-		return v
-	}
-	r.Key = bytes(flags&flagKey != 0)
-	r.Value = bytes(flags&flagValue != 0)
-	return r, b
 }
 
 // New returns an empty backup store.
@@ -229,7 +148,7 @@ func (b *Node) Records(pg redo.PGID, upto redo.LSN) []redo.Record {
 	for _, c := range l.chunks {
 		for len(c) > 0 {
 			var r redo.Record
-			r, c = decode(c, l.pg, prev)
+			r, c = redo.DecodeRecord(c, l.pg, prev)
 			if r.LSN > upto {
 				return out
 			}
