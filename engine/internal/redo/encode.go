@@ -3,9 +3,9 @@ package redo
 import "encoding/binary"
 
 // Records are encoded into bytes where many are kept for long and only
-// read back rarely (the backup store's log): encoded,
-// a record takes a third of its in-memory size or less, and the bytes hold
-// no pointers for the collector to scan or for copies to pay barriers on.
+// read back rarely (the backup store's log): encoded, a record takes a
+// third of its in-memory size or less, and the bytes hold no pointers for
+// the collector to scan or for copies to pay barriers on.
 
 // Flags of an encoded record.
 const (
