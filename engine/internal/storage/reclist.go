@@ -101,7 +101,16 @@ func (l *recList) put(p *chunkPool, recs []StoredRecord) {
 	if len(recs) == 0 {
 		return
 	}
-	if above(nil, recs) && recs[0].Rec.LSN > l.last() {
+	// Whether recs go on top, in order: one pass from the list's top.
+	top, onTop := l.last(), true
+	for i := range recs {
+		if recs[i].Rec.LSN <= top {
+			onTop = false
+			break
+		}
+		top = recs[i].Rec.LSN
+	}
+	if onTop {
 		for len(recs) > 0 {
 			k := len(l.chunks)
 			if k == 0 || l.chunks[k-1].hi == chunkLen {

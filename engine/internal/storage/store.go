@@ -466,7 +466,10 @@ func (p *recordPool) room(b []StoredRecord, more int) []StoredRecord {
 		p.free = p.free[:len(p.free)-1]
 	}
 	f = append(f, b...)
-	clear(b)
+	// b is not cleared: like the array past a log's end (see
+	// Node.collect), what it holds is overwritten by the next log that
+	// takes it, and until then keeps only records' keys and values
+	// reachable, at most a pool's worth of arrays.
 	p.put(b)
 	return f
 }
@@ -483,22 +486,6 @@ func putRecord(recs []StoredRecord, r StoredRecord) []StoredRecord {
 		return recs
 	}
 	return slices.Insert(recs, i, r)
-}
-
-// above reports whether recs are in LSN order and above every record of
-// list: whether putting them one by one would append them.
-func above(list, recs []StoredRecord) bool {
-	last := redo.NoLSN
-	if k := len(list); k > 0 {
-		last = list[k-1].Rec.LSN
-	}
-	for i := range recs {
-		if recs[i].Rec.LSN <= last {
-			return false
-		}
-		last = recs[i].Rec.LSN
-	}
-	return true
 }
 
 // dropRecords removes the records with LSN in [from, to].
