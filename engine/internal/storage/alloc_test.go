@@ -137,7 +137,7 @@ func TestRecordPoolKeepsOutgrownArrays(t *testing.T) {
 	var p recordPool
 	rec := func(l int) StoredRecord { return StoredRecord{Rec: redo.Record{LSN: redo.LSN(l)}} }
 	var a []StoredRecord
-	for l := 1; l <= 100; l++ {
+	for l := 1; l <= 4*firstLog; l++ {
 		a = append(p.room(a, 1), rec(l))
 	}
 	for i := range a {
@@ -160,7 +160,7 @@ func TestRecordPoolKeepsOutgrownArrays(t *testing.T) {
 		kept[&f[:1][0]] = true
 	}
 	var b []StoredRecord
-	for l := 1; l <= 50; l++ {
+	for l := 1; l <= 2*firstLog; l++ {
 		was := cap(b)
 		b = append(p.room(b, 1), rec(l))
 		if cap(b) != was && !kept[&b[0]] {

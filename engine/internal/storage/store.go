@@ -455,10 +455,13 @@ func (p *recordPool) room(b []StoredRecord, more int) []StoredRecord {
 	}
 	var f []StoredRecord
 	if best < 0 {
-		// Grown as append would from small, but doubling further (append
-		// grows large slices by a quarter): the outgrown arrays are not
-		// lost but kept, for the logs that come after.
-		f = slices.Grow(f, max(need, 2*cap(b)))
+		// Doubling, further than append would (append grows large slices
+		// by a quarter): the outgrown arrays are not lost but kept, for
+		// the logs that come after. A log starts at firstLog records, not
+		// at its first batch: a busy segment's log soon holds more, and
+		// the small arrays on the way there were each allocated, copied
+		// and dropped.
+		f = slices.Grow(f, max(need, 2*cap(b), firstLog))
 	} else {
 		f = p.free[best]
 		p.free[best] = p.free[len(p.free)-1]
@@ -473,6 +476,9 @@ func (p *recordPool) room(b []StoredRecord, more int) []StoredRecord {
 	p.put(b)
 	return f
 }
+
+// firstLog is the room a hot log starts with.
+const firstLog = 128
 
 // putRecord inserts r into recs (in LSN order), replacing a record with the
 // same LSN. The common case, a record above every other, is an append.
