@@ -51,6 +51,18 @@ func submitLogged(t *testing.T, l *Lab, log *strings.Builder, con, src string) {
 	}
 }
 
+// healAll ends a fault schedule: every AZ's storage nodes restarted, no
+// message loss, and the Lab run until every console is done.
+func healAll(t *testing.T, l *Lab) {
+	t.Helper()
+	if err := l.Submit("faults", "\\restart a\n\\restart b\n\\restart c\n\\set loss=0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RunUntilIdle(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // zeroedLab starts a Lab on config with the table def ("name (columns)")
 // holding keys rows (0, 0) to (keys-1, 0), and runs it until that is done.
 func zeroedLab(t *testing.T, config, def string, keys int) *Lab {

@@ -167,12 +167,7 @@ func kvHistory(t *testing.T, seed uint64) ([]porcupine.Operation, string) {
 		}
 		l.RunFor(Time(100+r.IntN(300)) * Microsecond)
 	}
-	if err := l.Submit("faults", "\\restart a\n\\restart b\n\\restart c\n\\set loss=0"); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.RunUntilIdle(); err != nil {
-		t.Fatal(err)
-	}
+	healAll(t, l)
 	// Turn the outputs into a history.
 	outs, _ := l.Outputs(mark)
 	seen := map[string]int{}

@@ -85,12 +85,7 @@ func mmRun(t *testing.T, seed uint64) {
 		}
 		l.RunFor(Time(100+r.IntN(400)) * Microsecond)
 	}
-	if err := l.Submit("faults", "\\restart a\n\\restart b\n\\restart c\n\\set loss=0"); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.RunUntilIdle(); err != nil {
-		t.Fatal(err)
-	}
+	healAll(t, l)
 	l.RunFor(300 * Millisecond)
 
 	acked := make([]int, keys)
