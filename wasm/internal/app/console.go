@@ -64,10 +64,8 @@ func (a *App) newConsole(name string) (*console, error) {
 	id := "console-" + name
 	c.sec = b.El("section", "console", "")
 	b.Attr(c.sec, "data-console", name)
-	b.Attr(c.sec, "aria-labelledby", id+"-title")
 	head := b.El("header", "console-head", "")
-	c.title = b.El("h3", "", name)
-	b.Attr(c.title, "id", id+"-title")
+	c.title = heading(b, c.sec, "h3", id+"-title", name)
 	c.sub = b.El("span", "console-sub", "")
 	b.Add(head, c.title, c.sub)
 

@@ -118,9 +118,7 @@ func (a *App) focusConsole() {
 // keysDialog lists the shortcuts.
 func keysDialog(b *dom.Builder) dom.Element {
 	d := b.El("dialog", "keys-dialog", "")
-	b.Attr(d, "aria-labelledby", "keys-title")
-	h := b.El("h2", "", "Keyboard shortcuts")
-	b.Attr(h, "id", "keys-title")
+	h := heading(b, d, "h2", "keys-title", "Keyboard shortcuts")
 	p := b.El("p", "", "Tab and Shift+Tab reach every control; Enter or Space works a button, a node, an instance, an AZ label or a protection group; in a fault menu the arrows move and Escape closes. In a console: Enter runs a complete input, Shift+Enter adds a line, ↑ and ↓ recall earlier inputs. Outside text fields:")
 	dl := b.El("dl", "keys", "")
 	for _, s := range shortcuts {

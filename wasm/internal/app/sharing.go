@@ -135,9 +135,7 @@ type shareDialog struct {
 
 func newShareDialog(b *dom.Builder) *shareDialog {
 	d := &shareDialog{el: b.El("dialog", "share-dialog", "")}
-	b.Attr(d.el, "aria-labelledby", "share-title")
-	h := b.El("h2", "", "Share, export, embed")
-	b.Attr(h, "id", "share-title")
+	h := heading(b, d.el, "h2", "share-title", "Share, export, embed")
 
 	linkSec := b.El("section", "", "")
 	linkHelp := b.El("p", "", "This link replays the run to this moment in any browser: the cluster's configuration and seed, and every input with the moment it was made.")
@@ -292,12 +290,10 @@ type confirmDialog struct {
 
 func newConfirmDialog(b *dom.Builder) *confirmDialog {
 	c := &confirmDialog{el: b.El("dialog", "confirm-dialog", "")}
-	b.Attr(c.el, "aria-labelledby", "confirm-title")
 	b.Attr(c.el, "aria-describedby", "confirm-text")
 	form := b.El("form", "", "")
 	b.Attr(form, "method", "dialog")
-	c.title = b.El("h2", "", "")
-	b.Attr(c.title, "id", "confirm-title")
+	c.title = heading(b, c.el, "h2", "confirm-title", "")
 	c.text = b.El("p", "", "")
 	b.Attr(c.text, "id", "confirm-text")
 	buttons := b.El("div", "buttons", "")

@@ -211,12 +211,19 @@ func (a *App) build() error {
 	return a.listen()
 }
 
+// heading returns a heading element (tag h2, h3, ...) with the given id
+// and text, and names el after it for assistive technology.
+func heading(b *dom.Builder, el dom.Element, tag, id, text string) dom.Element {
+	b.Attr(el, "aria-labelledby", id)
+	h := b.El(tag, "", text)
+	b.Attr(h, "id", id)
+	return h
+}
+
 // panel returns a titled section and the element its content goes in.
 func panel(b *dom.Builder, key, title string) (section, body dom.Element) {
 	section = b.El("section", "panel panel-"+key, "")
-	b.Attr(section, "aria-labelledby", "h-"+key)
-	h := b.El("h2", "", title)
-	b.Attr(h, "id", "h-"+key)
+	h := heading(b, section, "h2", "h-"+key, title)
 	body = b.El("div", "panel-body", "")
 	b.Add(section, h, body)
 	return section, body
@@ -245,11 +252,9 @@ func legend(b *dom.Builder) dom.Element {
 
 func resetDialog(b *dom.Builder) dom.Element {
 	d := b.El("dialog", "reset-dialog", "")
-	b.Attr(d, "aria-labelledby", "reset-title")
 	form := b.El("form", "", "")
 	b.Attr(form, "method", "dialog")
-	h := b.El("h2", "", "Reset the lab?")
-	b.Attr(h, "id", "reset-title")
+	h := heading(b, d, "h2", "reset-title", "Reset the lab?")
 	p := b.El("p", "", "This replaces the cluster with a new default one and clears the state saved in this browser: the command log, the outputs, the saved disks and the simulated time. It cannot be undone.")
 	buttons := b.El("div", "buttons", "")
 	cancel := b.El("button", "", "Cancel")
