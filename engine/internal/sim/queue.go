@@ -292,18 +292,24 @@ func (q *Queue[E]) removeTop() entry {
 
 // Each calls f for every pending event, in the order they fall due, until
 // f returns false. f must not change the queue. It lists the events for a
-// display, not on the hot path: the listing is sorted afresh each call.
+// display, not on the hot path: the heap's entries are sorted afresh each
+// call and merged with the line, which is in order already.
 func (q *Queue[E]) Each(f func(at Time, e *E) bool) {
-	all := make([]entry, 0, q.Len())
-	all = append(all, q.heap...)
-	all = append(all, q.line[q.head:]...)
-	slices.SortFunc(all, func(a, b entry) int {
+	near := slices.Clone(q.heap)
+	slices.SortFunc(near, func(a, b entry) int {
 		if a.less(b) {
 			return -1
 		}
 		return 1
 	})
-	for _, h := range all {
+	far := q.line[q.head:]
+	for len(near) > 0 || len(far) > 0 {
+		var h entry
+		if len(far) == 0 || len(near) > 0 && near[0].less(far[0]) {
+			h, near = near[0], near[1:]
+		} else {
+			h, far = far[0], far[1:]
+		}
 		if !f(h.at, q.event(h.slot)) {
 			return
 		}
