@@ -191,7 +191,7 @@ func (c *Cluster) addInstance(name string, az int, role db.Role) {
 
 func (c *Cluster) volumeConfig() volume.Config {
 	return volume.Config{LAL: c.cfg.LAL, BoxcarDelay: c.cfg.BoxcarDelay, RetryInterval: c.cfg.RetryInterval,
-		HeartbeatInterval: 10 * sim.Millisecond, Streams: c.cfg.Writers}
+		HeartbeatInterval: 10 * sim.Millisecond, Streams: c.cfg.Writers, Recycle: true}
 }
 
 // pgSpecs returns the volume's protection groups as recovery needs them.
@@ -474,13 +474,24 @@ func (c *Cluster) Send(m wire.Msg) {
 	}
 	m.Stamp = c.inc[m.To]
 	m.Sent = c.now
-	c.q.Schedule(at).Set(&m)
+	c.queue(at, &m)
 }
 
 // After implements wire.Env.
 func (c *Cluster) After(d sim.Time, m wire.Msg) {
 	m.Stamp = c.inc[m.To]
-	c.q.Schedule(c.now + d).Set(&m)
+	c.queue(c.now+d, &m)
+}
+
+// queue puts a copy of *m in the event queue, holding its batch for that
+// copy: the hold is released when the slot is freed (wire.Msg.Forget), in
+// Step or by the queue, so a batch the writer recycles (redo.Pool) is not
+// refilled while a message carrying it waits, however long it is delayed.
+func (c *Cluster) queue(at sim.Time, m *wire.Msg) {
+	if m.Batch != nil {
+		m.Batch.Hold()
+	}
+	c.q.Schedule(at).Set(m)
 }
 
 // Note implements wire.Env.

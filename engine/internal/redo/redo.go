@@ -177,9 +177,18 @@ func (r *Record) Describe() string {
 // filling the buffer until the send happens (SIGMOD'18 §2.2). Records are in
 // LSN order.
 type Batch struct {
-	PG      PGID
+	PG PGID
+	// A batch of a Pool is recycled once no one holds it: refs counts
+	// its holders (it shares a word with PG), and pool takes it back
+	// when the last lets go. counted is the batch whose count a hold on
+	// this one goes to: the batch itself for a batch of a pool, the
+	// batch viewed for a view over one (see View), nil for every other
+	// batch, whose Hold and Release do nothing.
+	refs    int32
 	Records []Record
 	size    int
+	counted *Batch
+	pool    *Pool
 }
 
 // Add appends r, which must be for the batch's PG and above its last LSN.
@@ -302,4 +311,95 @@ func (b *Batch) check(rs []Record) {
 func (b *Batch) AddAll(rs []Record) {
 	b.check(rs)
 	b.Records = append(b.Records, rs...)
+}
+
+// Pool recycles the batches of one owner (a writer's volume driver): a
+// batch Get hands out comes back to the pool when its last holder
+// releases it, and a later Get hands out its array again, so boxcars stop
+// costing an allocation each once the pool holds as many as are alive at
+// a time.
+//
+// Every holder of a batch of a pool takes a hold (Hold) for as long as it
+// may read the batch or its Records, and releases it (Release) exactly
+// once when done; one that never releases only keeps the batch from being
+// recycled. Get's caller holds the batch it returns. The records of a
+// batch held are never changed by a pool: an array is refilled only after
+// the last release.
+type Pool struct {
+	// free holds the batches released, by the capacity of their arrays
+	// (1 to maxPooled); n counts them, at most maxFree.
+	free [maxPooled + 1][]*Batch
+	n    int
+}
+
+// A pool keeps at most maxFree batches, none of more than maxPooled
+// records: enough for the boxcars alive at a time, and a burst's larger
+// ones go to the collector.
+const (
+	maxPooled = 64
+	maxFree   = 256
+)
+
+// Get returns an empty batch of pg with room for n records, held once by
+// the caller: one released before, with room for n to 2n records, or else
+// a new one.
+func (p *Pool) Get(pg PGID, n int) *Batch {
+	n = max(n, 1)
+	for c := n; c <= min(2*n, maxPooled); c++ {
+		if k := len(p.free[c]) - 1; k >= 0 {
+			b := p.free[c][k]
+			p.free[c][k] = nil
+			p.free[c] = p.free[c][:k]
+			p.n--
+			b.Reset(pg)
+			b.refs = 1
+			return b
+		}
+	}
+	b := NewBatch(pg, n)
+	b.counted, b.pool, b.refs = b, p, 1
+	return b
+}
+
+// put takes back b, which no one holds any more. Its records stay in its
+// array, unreachable, until it is filled again.
+func (p *Pool) put(b *Batch) {
+	c := cap(b.Records)
+	if c > maxPooled || c == 0 || p.n == maxFree {
+		return
+	}
+	p.free[c] = append(p.free[c], b)
+	p.n++
+}
+
+// Hold takes a hold on b (on the batch it views, for a view) for a holder
+// that may read it after its taker's own hold ends. It does nothing for a
+// batch of no pool.
+func (b *Batch) Hold() {
+	if c := b.counted; c != nil {
+		c.refs++
+	}
+}
+
+// Release ends a hold Hold or Get took; after it, the holder must not
+// read b or its Records again. The last release hands the batch back to
+// its pool.
+func (b *Batch) Release() {
+	if c := b.counted; c != nil {
+		if c.refs <= 0 {
+			panic("redo: batch released more often than held")
+		}
+		if c.refs--; c.refs == 0 {
+			c.pool.put(c)
+		}
+	}
+}
+
+// View returns a batch over recs, records of b's array, as Over does; a
+// hold on the view is a hold on b. The view itself takes no hold: its
+// maker must hold b until the view is held by whoever it hands it to.
+func (b *Batch) View(recs []Record) *Batch {
+	v := Over(b.PG, recs)
+	v.counted = b.counted
+	return v
 }

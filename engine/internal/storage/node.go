@@ -333,6 +333,9 @@ func (n *Node) Start(env wire.Env) {
 // them when it comes back. *Segment values stay valid.
 func (n *Node) Crash() {
 	for i := n.qhead; i < len(n.queue); i++ {
+		if b := n.queue[i].batch; b != nil {
+			b.Release()
+		}
 		n.queue[i] = pending{}
 	}
 	n.queue = n.queue[:0]

@@ -361,7 +361,9 @@ func (n *Node) refusedStale(env wire.Env, s *Segment, what string, theirs, ours 
 // SSD: several writes are in flight at once, each taking PersistLatency
 // (plus the node's slowness); only moving the bytes, size over
 // DiskBytesPerSec, is one at a time. Batches complete in the order they
-// came, so a batch never overtakes one before it.
+// came, so a batch never overtakes one before it. The queue holds the
+// batch (see redo.Pool) until persistDue is done with it or a crash
+// drops it.
 func (n *Node) enqueue(env wire.Env, p pending, size int) {
 	now := env.Now()
 	start := now
@@ -371,8 +373,11 @@ func (n *Node) enqueue(env wire.Env, p pending, size int) {
 	}
 	p.due = max(start+n.cfg.PersistLatency+n.slow, n.lastDue)
 	n.lastDue = p.due
-	if p.seg != nil && p.batch != nil && len(p.batch.Records) > 0 {
-		p.seg.queuedTop = max(p.seg.queuedTop, p.batch.Last())
+	if p.batch != nil {
+		p.batch.Hold()
+		if p.seg != nil && len(p.batch.Records) > 0 {
+			p.seg.queuedTop = max(p.seg.queuedTop, p.batch.Last())
+		}
 	}
 	n.queue = append(n.queue, p)
 	n.alarm(env, p.due-now, alarmPersist, nil)
@@ -395,6 +400,9 @@ func (n *Node) persistDue(env wire.Env) {
 			n.persistGossip(env, p)
 		case pendHydrate:
 			n.installHydrate(env, p)
+		}
+		if b := n.queue[i].batch; b != nil {
+			b.Release() // its records are copied to the segment, or refused
 		}
 		n.queue[i] = pending{}
 	}

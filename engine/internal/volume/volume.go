@@ -43,6 +43,12 @@ type Config struct {
 	// its records never conflict and are never voided, so its chain never
 	// breaks.
 	OwnPage redo.PageID
+	// Recycle makes the driver reuse its boxcars (redo.Pool) once no one
+	// holds them. Set it only when the environment holds a message's
+	// batch from when it queues the message until the message's Forget
+	// (as the cluster does): an environment that keeps messages without
+	// holding their batches would see them refilled.
+	Recycle bool
 }
 
 // Member is one segment of a protection group as the writer sees it.
@@ -88,8 +94,8 @@ type PG struct {
 	// with the records below PGCL cut from the first. Nothing writes to
 	// their arrays any more (a flushed boxcar takes no record, and the
 	// segments copy what they keep), so a retry may send them again as
-	// they are.
-	sent       [][]redo.Record
+	// they are, in a view of their batch.
+	sent       []sentBatch
 	retryArmed bool
 	// told are the VDL and PGMRPL the segments were last sent.
 	toldVDL, toldMRPL redo.LSN
@@ -100,6 +106,14 @@ type PG struct {
 	// records above VDL, in order.
 	headVDL redo.LSN
 	recent  []redo.LSN
+}
+
+// sentBatch is a flushed boxcar in a PG's sent list: recs are what is left
+// of its records above PGCL. The driver holds b (see redo.Pool) from when
+// it allocates it until recs leave the list.
+type sentBatch struct {
+	recs []redo.Record
+	b    *redo.Batch
 }
 
 // Head reports the PG's last record at or below the VDL: a reader at the
@@ -156,6 +170,9 @@ type Volume struct {
 	replicaMRP redo.LSN
 	hbArmed    bool
 	stats      Stats
+	// pool recycles the boxcars when the config asks for it; nil, they
+	// are allocated afresh.
+	pool *redo.Pool
 }
 
 // Stats counts the driver's work.
@@ -177,7 +194,19 @@ func New(cfg Config, self sim.NodeID, stream uint8, epoch uint64, start redo.LSN
 		v.next = (start/redo.MaxStreams+1)*redo.MaxStreams + redo.LSN(stream)
 		v.mm = newMulti()
 	}
+	if cfg.Recycle {
+		v.pool = new(redo.Pool)
+	}
 	return v
+}
+
+// newBatch returns an empty batch of pg with room for n records, from the
+// pool when there is one; the caller holds it.
+func (v *Volume) newBatch(pg redo.PGID, n int) *redo.Batch {
+	if v.pool != nil {
+		return v.pool.Get(pg, n)
+	}
+	return redo.NewBatch(pg, n)
 }
 
 // Observe raises the writer's LSN clock above an LSN it has seen from
@@ -391,7 +420,7 @@ func (v *Volume) allocate(env wire.Env, mtr []redo.Record) {
 				}
 			}
 			p.open = min(n, len(p.fit)-1)
-			p.pending = redo.NewBatch(p.ID, max(n, min(p.fit[p.open], maxFit)))
+			p.pending = v.newBatch(p.ID, max(n, min(p.fit[p.open], maxFit)))
 			env.After(v.cfg.BoxcarDelay, wire.Msg{Kind: wire.Timer, From: v.self, To: v.self, PG: p.ID, N: AlarmFlush})
 		}
 		p.pending.AddRef(r)
@@ -435,7 +464,7 @@ func (v *Volume) flush(env wire.Env, p *PG) {
 	}
 	p.pending = nil
 	p.fit[p.open] = len(b.Records)
-	p.sent = append(p.sent, b.Records)
+	p.sent = append(p.sent, sentBatch{recs: b.Records, b: b}) // the hold passes to the list
 	v.stats.BatchesSent++
 	v.sendAll(env, p, b)
 	v.armRetry(env, p)
@@ -504,29 +533,36 @@ func (v *Volume) retry(env wire.Env, p *PG) {
 		// a batch of their size.
 		scl, n, parts := redo.LSN(p.scl[i]), 0, 0
 		var tail []redo.Record
-		for _, recs := range p.sent {
-			if j := firstAbove(recs, scl); j < len(recs) {
-				n += len(recs) - j
+		var of *redo.Batch
+		for _, sb := range p.sent {
+			if j := firstAbove(sb.recs, scl); j < len(sb.recs) {
+				n += len(sb.recs) - j
 				parts++
-				tail = recs[j:]
+				tail, of = sb.recs[j:], sb.b
 			}
 		}
 		if n == 0 {
 			continue
 		}
+		// A view is held through the batch it views, which the sent
+		// list holds while the view goes out; a batch of several parts
+		// is the driver's own, held until sent.
 		var b *redo.Batch
 		if parts == 1 {
-			b = redo.Over(p.ID, tail)
+			b = of.View(tail)
 		} else {
-			b = redo.NewBatch(p.ID, n)
-			for _, recs := range p.sent {
-				if j := firstAbove(recs, scl); j < len(recs) {
-					b.AddAll(recs[j:])
+			b = v.newBatch(p.ID, n)
+			for _, sb := range p.sent {
+				if j := firstAbove(sb.recs, scl); j < len(sb.recs) {
+					b.AddAll(sb.recs[j:])
 				}
 			}
 		}
 		v.stats.Retries++
 		v.send(env, p, mem, b)
+		if parts > 1 {
+			b.Release()
+		}
 	}
 	v.armRetry(env, p)
 }
@@ -572,14 +608,16 @@ func (v *Volume) ack(env wire.Env, m *wire.Msg) bool {
 	// record would allocate a new one. Nothing else holds their arrays.
 	p.outstanding = append(p.outstanding[:0], p.outstanding[n:]...)
 	n = 0
-	for n < len(p.sent) && p.sent[n][len(p.sent[n])-1].LSN <= pgcl {
+	for n < len(p.sent) && p.sent[n].recs[len(p.sent[n].recs)-1].LSN <= pgcl {
+		// The batch's records are all complete: the list lets it go.
+		p.sent[n].b.Release()
 		n++
 	}
 	k := copy(p.sent, p.sent[n:])
 	clear(p.sent[k:])
 	p.sent = p.sent[:k]
 	if k > 0 {
-		p.sent[0] = p.sent[0][firstAbove(p.sent[0], pgcl):]
+		p.sent[0].recs = p.sent[0].recs[firstAbove(p.sent[0].recs, pgcl):]
 	}
 	if len(p.outstanding) == 0 {
 		if i, ok := slices.BinarySearch(v.active, p.ID); ok {

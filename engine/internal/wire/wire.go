@@ -135,9 +135,12 @@ type Msg struct {
 // Forget drops the message's references (Batch and Body) once it is done
 // with, so they are not kept alive by its copy; the event queue calls it
 // on a delivered message's slot. A message that holds none (a timer, an
-// ack) costs no store at all.
+// ack) costs no store at all. It releases the hold on Batch that the
+// world took when it queued the message (see redo.Pool): it must be
+// called once for each message queued, and never on another copy.
 func (m *Msg) Forget() {
 	if m.Batch != nil {
+		m.Batch.Release()
 		m.Batch = nil
 	}
 	if m.Body != nil {
