@@ -179,8 +179,8 @@ func (r *Record) Describe() string {
 type Batch struct {
 	PG PGID
 	// A batch of a Pool is recycled once no one holds it: refs counts
-	// its holders (it shares a word with PG), and pool takes it back
-	// when the last lets go. counted is the batch whose count a hold on
+	// its holders (it shares a word with PG), and the pool hands it out
+	// again once it is 0. counted is the batch whose count a hold on
 	// this one goes to: the batch itself for a batch of a pool, the
 	// batch viewed for a view over one (see View), nil for every other
 	// batch, whose Hold and Release do nothing.
@@ -188,7 +188,6 @@ type Batch struct {
 	Records []Record
 	size    int
 	counted *Batch
-	pool    *Pool
 }
 
 // Add appends r, which must be for the batch's PG and above its last LSN.
@@ -314,62 +313,68 @@ func (b *Batch) AddAll(rs []Record) {
 }
 
 // Pool recycles the batches of one owner (a writer's volume driver): a
-// batch Get hands out comes back to the pool when its last holder
-// releases it, and a later Get hands out its array again, so boxcars stop
-// costing an allocation each once the pool holds as many as are alive at
-// a time.
+// batch Get hands out may be handed out again, its array refilled, once
+// its last holder has released it, so boxcars stop costing an allocation
+// each once the pool has made as many as are alive at a time.
 //
 // Every holder of a batch of a pool takes a hold (Hold) for as long as it
 // may read the batch or its Records, and releases it (Release) exactly
 // once when done; one that never releases only keeps the batch from being
 // recycled. Get's caller holds the batch it returns. The records of a
-// batch held are never changed by a pool: an array is refilled only after
-// the last release.
+// batch held are never changed by the pool.
+//
+// A release only counts down: the pool finds the batches no one holds
+// when it looks for one to hand out, so releasing costs no call, which
+// matters where every message the world frees releases its batch.
 type Pool struct {
-	// free holds the batches released, by the capacity of their arrays
-	// (1 to maxPooled); n counts them, at most maxFree.
-	free [maxPooled + 1][]*Batch
-	n    int
+	// made are the batches the pool made, by the room they were made
+	// with (1 to maxPooled), each list at most maxMade long: free when
+	// their count is 0. next is where the next search of each list
+	// starts, past the batch last handed out: batches are mostly let go
+	// in the order they were handed out, so the search is short.
+	made [maxPooled + 1][]*Batch
+	next [maxPooled + 1]int
 }
 
-// A pool keeps at most maxFree batches, none of more than maxPooled
-// records: enough for the boxcars alive at a time, and a burst's larger
-// ones go to the collector.
+// A pool makes at most maxMade batches of each room up to maxPooled
+// records: enough for the boxcars alive at a time. Past that, and for a
+// larger room, Get returns a batch no one counts, left to the collector.
 const (
-	maxPooled = 64
-	maxFree   = 256
+	maxPooled = 32
+	maxMade   = 32
 )
 
 // Get returns an empty batch of pg with room for n records, held once by
-// the caller: one released before, with room for n to 2n records, or else
-// a new one.
+// the caller: one released by every holder before, or else a new one.
 func (p *Pool) Get(pg PGID, n int) *Batch {
 	n = max(n, 1)
-	for c := n; c <= min(2*n, maxPooled); c++ {
-		if k := len(p.free[c]) - 1; k >= 0 {
-			b := p.free[c][k]
-			p.free[c][k] = nil
-			p.free[c] = p.free[c][:k]
-			p.n--
+	if n > maxPooled {
+		return NewBatch(pg, n)
+	}
+	made := p.made[n]
+	i := p.next[n]
+	for range made {
+		if i >= len(made) {
+			i = 0
+		}
+		b := made[i]
+		i++
+		if b.refs == 0 {
+			p.next[n] = i
 			b.Reset(pg)
 			b.refs = 1
 			return b
 		}
+		if b.refs < 0 {
+			panic("redo: batch released more often than held")
+		}
 	}
 	b := NewBatch(pg, n)
-	b.counted, b.pool, b.refs = b, p, 1
-	return b
-}
-
-// put takes back b, which no one holds any more. Its records stay in its
-// array, unreachable, until it is filled again.
-func (p *Pool) put(b *Batch) {
-	c := cap(b.Records)
-	if c > maxPooled || c == 0 || p.n == maxFree {
-		return
+	if len(made) < maxMade {
+		b.counted, b.refs = b, 1
+		p.made[n] = append(made, b)
 	}
-	p.free[c] = append(p.free[c], b)
-	p.n++
+	return b
 }
 
 // Hold takes a hold on b (on the batch it views, for a view) for a holder
@@ -382,16 +387,11 @@ func (b *Batch) Hold() {
 }
 
 // Release ends a hold Hold or Get took; after it, the holder must not
-// read b or its Records again. The last release hands the batch back to
-// its pool.
+// read b or its Records again. Once every hold is released, the pool may
+// hand the batch out again.
 func (b *Batch) Release() {
 	if c := b.counted; c != nil {
-		if c.refs <= 0 {
-			panic("redo: batch released more often than held")
-		}
-		if c.refs--; c.refs == 0 {
-			c.pool.put(c)
-		}
+		c.refs--
 	}
 }
 
