@@ -474,24 +474,23 @@ func (c *Cluster) Send(m wire.Msg) {
 	}
 	m.Stamp = c.inc[m.To]
 	m.Sent = c.now
-	c.queue(at, &m)
+	// The queued copy holds its batch: the hold is released when the
+	// slot is freed (wire.Msg.Forget), in Step or by the queue, so a
+	// batch the writer recycles (redo.Pool) is not refilled while a
+	// message carrying it waits, however long it is delayed.
+	if m.Batch != nil {
+		m.Batch.Hold()
+	}
+	c.q.Schedule(at).Set(&m)
 }
 
 // After implements wire.Env.
 func (c *Cluster) After(d sim.Time, m wire.Msg) {
 	m.Stamp = c.inc[m.To]
-	c.queue(c.now+d, &m)
-}
-
-// queue puts a copy of *m in the event queue, holding its batch for that
-// copy: the hold is released when the slot is freed (wire.Msg.Forget), in
-// Step or by the queue, so a batch the writer recycles (redo.Pool) is not
-// refilled while a message carrying it waits, however long it is delayed.
-func (c *Cluster) queue(at sim.Time, m *wire.Msg) {
 	if m.Batch != nil {
-		m.Batch.Hold()
+		m.Batch.Hold() // as in Send
 	}
-	c.q.Schedule(at).Set(m)
+	c.q.Schedule(c.now + d).Set(&m)
 }
 
 // Note implements wire.Env.
