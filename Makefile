@@ -4,6 +4,7 @@
 #   make test    lint, then every test layer: native, engine under node,
 #                wasm/ in headless Chromium, end to end against the server
 #   make bench   engine benchmarks (native and node) and the page load
+#   make pgo     wasm/default.pgo, the CPU profile the wasm build optimises for
 #   make wasm    web/main.wasm, web/main.wasm.gz, web/wasm_exec.js
 #   make lint    gofmt, go vet and staticcheck, native (with -tags e2e) and GOOS=js
 #   make tools   .bin/staticcheck, .bin/wasmbrowsertest, .bin/chromium, .bin/axe (npm)
@@ -155,11 +156,30 @@ test-e2e: server $(BIN)/chromium $(AXE)
 .PHONY: bench bench-engine bench-page
 bench: bench-engine bench-page
 
+# The engine is measured as the page's wasm is built: with the profile in
+# wasm/default.pgo (go build applies a main package's default.pgo by itself;
+# go test must be told). BENCH_PGO=off measures it without.
+BENCH_PGO ?= $(CURDIR)/wasm/default.pgo
 bench-engine:
 	@echo "==> bench: engine, native"
-	$(GO) test -run '^$$' -bench . -benchmem -cpu 1,2 ./engine/...
+	$(GO) test -pgo=$(BENCH_PGO) -run '^$$' -bench . -benchmem -cpu 1,2 ./engine/...
 	@echo "==> bench: engine, GOOS=js (node)"
-	$(WASM_ENV) $(GO) test -run '^$$' -bench . -benchmem -exec="$(NODE_EXEC)" ./engine/...
+	$(WASM_ENV) $(GO) test -pgo=$(BENCH_PGO) -run '^$$' -bench . -benchmem -exec="$(NODE_EXEC)" ./engine/...
+
+# Profile-guided optimisation: a CPU profile of the engine's benchmark
+# workloads (the insert stream, the mixed workload, the idle cluster), run
+# natively on one core without PGO. The compiler inlines and devirtualises
+# the calls the profile shows hot; the profile names functions and lines,
+# not machine code, so a native one serves the wasm build. Take it again
+# after the engine's hot paths change much (a stale profile is safe, only
+# less useful), and commit it.
+.PHONY: pgo
+pgo:
+	@echo "==> pgo: wasm/default.pgo"
+	@mkdir -p $(BIN)
+	$(GO) test -pgo=off -run '^$$' -bench 'InsertStream|Mixed|IdleCluster' -benchtime 2s -cpu 1 \
+		-cpuprofile $(BIN)/engine.pprof -o $(BIN)/engine.test ./engine
+	cp $(BIN)/engine.pprof wasm/default.pgo
 
 # The page in headless Chromium: the wasm bytes as served, navigation to
 # first render (median of PAGEBENCH_N fresh profiles), frames and IndexedDB
