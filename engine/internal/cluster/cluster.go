@@ -177,6 +177,7 @@ func (c *Cluster) addInstance(name string, az int, role db.Role) {
 		ReadRetry:        5 * sim.Millisecond,
 		StreamInterval:   0,
 		AutoIncStride:    stride,
+		Recycle:          true, // Send and After hold a queued message's batch
 	}, c)
 	if role == db.Writer {
 		in.Stream = uint8(len(c.writers))

@@ -60,6 +60,13 @@ type Config struct {
 	// AutoIncStride is the AUTO_INCREMENT step between a writer's values;
 	// each writer takes the values of its own offset (multi-master).
 	AutoIncStride int
+	// Recycle has the writer take its log stream's batches from a pool
+	// and refill one once no one holds it (redo.Pool). Only for an
+	// environment whose Send and After hold a queued message's batch
+	// until the message is forgotten, as the cluster's do; where
+	// messages are kept without a hold, a batch would be refilled under
+	// them.
+	Recycle bool
 }
 
 // Topology is what an instance knows of the cluster around it.
@@ -132,6 +139,10 @@ type Instance struct {
 	streamBatch *redo.Batch
 	streamOpen  int
 	streamFit   [16]int
+	// streamPool makes streamBatch with Config.Recycle. The writer holds
+	// streamBatch from Get until its flush, and then as long as out
+	// keeps its records (see streamOut).
+	streamPool redo.Pool
 	// grown is the highest PG the instance has had Topology.Grow make.
 	grown redo.PGID
 	// rowBuf is scratch for encoding a row before it is copied into a
@@ -269,10 +280,14 @@ func (in *Instance) Crash() {
 	in.doneReqs, in.freeReqs = nil, nil
 	in.fetches = nil
 	in.pending = nil
+	if in.streamBatch != nil {
+		in.streamBatch.Release()
+	}
 	in.streamBuf, in.streamBatch = nil, nil
 	in.streamArm = false
 	in.heads, in.headsKnown, in.synced = nil, false, nil
-	in.out, in.in = streamOut{}, streamIn{}
+	in.out.drop()
+	in.in = streamIn{}
 	in.vdlAsks = nil
 	in.views = nil
 	in.mm, in.ddlLocks = nil, nil

@@ -149,7 +149,12 @@ func (in *Instance) commitMTR(env wire.Env, m *mtr) (redo.LSN, error) {
 	}
 	if in.streamBuf == nil {
 		in.streamOpen = min(len(recs), len(in.streamFit)-1)
-		in.streamBatch = redo.NewBatch(0, max(len(recs), min(in.streamFit[in.streamOpen], maxStreamFit)))
+		n := max(len(recs), min(in.streamFit[in.streamOpen], maxStreamFit))
+		if in.cfg.Recycle {
+			in.streamBatch = in.streamPool.Get(0, n)
+		} else {
+			in.streamBatch = redo.NewBatch(0, n)
+		}
 		in.streamBuf = in.streamBatch.Records
 	}
 	in.streamBuf = append(in.streamBuf, recs...)
@@ -205,17 +210,18 @@ func (in *Instance) flushStream(env wire.Env) {
 		// it outgrew that room or had none, with a batch of its own.
 		b = in.streamBatch
 		if b == nil || &b.Records[:1][0] != &in.streamBuf[0] {
+			if b != nil {
+				b.Release() // the records left its room
+			}
 			b = &redo.Batch{}
 		}
 		b.Records = in.streamBuf
 		in.streamFit[in.streamOpen] = len(in.streamBuf)
 		in.streamBuf, in.streamBatch = nil, nil
 	}
-	var recs []redo.Record
-	if b != nil {
-		recs = b.Records
-	}
-	prev, seq := in.out.next(env.Now(), recs, in.Vol.VDL())
+	// The writer's hold on b (Get's) passes to the stream's lists; each
+	// message sent holds it as well while queued (wire.Env.Send).
+	prev, seq := in.out.next(env.Now(), b, in.Vol.VDL())
 
 	var heads *StreamHeads
 	for _, f := range in.topo.Followers(in.ID) {

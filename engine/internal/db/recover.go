@@ -65,7 +65,8 @@ func (in *Instance) handleRecovery(env wire.Env, m *wire.Msg) bool {
 		in.Vol = in.recovery.Open(in.vcfg, in.Stream)
 		in.vdl = in.Vol.VDL()
 		in.Vol.Start(env)
-		in.synced, in.out = nil, streamOut{}
+		in.synced = nil
+		in.out.drop()
 		in.armKeepalive(env)
 		in.answerVDLAsks(env)
 		// In-flight transactions of the crashed writer are undone online;

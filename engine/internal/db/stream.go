@@ -45,12 +45,25 @@ type streamOut struct {
 	// the order streamed: a follower starting afresh gets the heads table
 	// at the VDL and these. They are kept as the Records of the batches
 	// sent, which no one changes, less the records at or below the VDL.
-	above [][]redo.Record
+	above []aboveRecs
 }
 
+// A flush's batch may come from the writer's pool (Instance.streamPool):
+// the writer holds it twice while it keeps its records, once for kept and
+// once for above, and releases each hold when the records leave that
+// list (trim, trimAbove, drop). since and aboveRecords copy what they
+// return, so a resend never carries a pooled array.
 type sentBatch struct {
 	seq  uint64
 	recs []redo.Record
+	b    *redo.Batch // the batch recs are the records of
+}
+
+// aboveRecs are records of above: the records of b, or, once copied by
+// trimAbove, of no batch (b nil).
+type aboveRecs struct {
+	recs []redo.Record
+	b    *redo.Batch
 }
 
 // streamIn is a follower's side of one writer's stream.
@@ -58,22 +71,31 @@ type streamIn struct {
 	seq uint64 // the last flush taken, in order
 }
 
-// next numbers a flush of recs at VDL vdl and keeps them for
-// retransmission.
-func (o *streamOut) next(now sim.Time, recs []redo.Record, vdl redo.LSN) (prev, seq uint64) {
+// next numbers a flush of b (nil for none) at VDL vdl and keeps its
+// records for retransmission. The caller's hold on b passes to kept, and
+// above takes one of its own.
+func (o *streamOut) next(now sim.Time, b *redo.Batch, vdl redo.LSN) (prev, seq uint64) {
 	if o.seq == 0 {
 		o.seq = uint64(now)
 		o.base = o.seq
 	}
 	prev = o.seq
 	o.seq++
-	if len(recs) > 0 {
-		o.kept = append(o.kept, sentBatch{seq: o.seq, recs: recs})
+	var recs []redo.Record
+	if b != nil {
+		recs = b.Records
 	}
+	if len(recs) == 0 {
+		if b != nil {
+			b.Release()
+		}
+		o.trimAbove(vdl)
+		return prev, o.seq
+	}
+	o.kept = append(o.kept, sentBatch{seq: o.seq, recs: recs, b: b})
 	o.trimAbove(vdl)
-	if len(recs) > 0 {
-		o.above = append(o.above, recs)
-	}
+	b.Hold()
+	o.above = append(o.above, aboveRecs{recs: recs, b: b})
 	return prev, o.seq
 }
 
@@ -83,7 +105,8 @@ func (o *streamOut) next(now sim.Time, recs []redo.Record, vdl redo.LSN) (prev, 
 // never changed.
 func (o *streamOut) trimAbove(vdl redo.LSN) {
 	n := 0
-	for _, recs := range o.above {
+	for _, a := range o.above {
+		recs := a.recs
 		k := 0 // the records at or below vdl that lead recs
 		for k < len(recs) && recs[k].LSN <= vdl {
 			k++
@@ -91,11 +114,19 @@ func (o *streamOut) trimAbove(vdl redo.LSN) {
 		recs = recs[k:]
 		if slices.ContainsFunc(recs, func(r redo.Record) bool { return r.LSN <= vdl }) {
 			recs = slices.DeleteFunc(slices.Clone(recs), func(r redo.Record) bool { return r.LSN <= vdl })
+			if a.b != nil {
+				a.b.Release() // the copy is no batch's
+				a.b = nil
+			}
 		}
-		if len(recs) > 0 {
-			o.above[n] = recs
-			n++
+		if len(recs) == 0 {
+			if a.b != nil {
+				a.b.Release()
+			}
+			continue
 		}
+		o.above[n] = aboveRecs{recs: recs, b: a.b}
+		n++
 	}
 	clear(o.above[n:])
 	o.above = o.above[:n]
@@ -103,7 +134,15 @@ func (o *streamOut) trimAbove(vdl redo.LSN) {
 
 // aboveRecords returns the records of above in one list of their own.
 func (o *streamOut) aboveRecords() []redo.Record {
-	return slices.Concat(o.above...)
+	n := 0
+	for _, a := range o.above {
+		n += len(a.recs)
+	}
+	out := make([]redo.Record, 0, n)
+	for _, a := range o.above {
+		out = append(out, a.recs...)
+	}
+	return out
 }
 
 // since returns the records of the flushes after seq, and whether the
@@ -128,10 +167,31 @@ func (o *streamOut) trim(upto uint64) {
 	}
 	i := 0
 	for i < len(o.kept) && o.kept[i].seq <= upto {
+		if b := o.kept[i].b; b != nil {
+			b.Release()
+		}
 		i++
 	}
-	o.kept = append(o.kept[:0], o.kept[i:]...)
+	n := copy(o.kept, o.kept[i:])
+	clear(o.kept[n:])
+	o.kept = o.kept[:n]
 	o.base = upto
+}
+
+// drop empties the stream's lists, releasing their holds: for a writer
+// whose stream ends (a crash) or starts over.
+func (o *streamOut) drop() {
+	for _, s := range o.kept {
+		if s.b != nil {
+			s.b.Release()
+		}
+	}
+	for _, a := range o.above {
+		if a.b != nil {
+			a.b.Release()
+		}
+	}
+	*o = streamOut{}
 }
 
 // take decides whether a follower applies a stream message: it does when
