@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"aurora-lab/engine/internal/page"
@@ -186,13 +187,19 @@ func (in *Instance) scan(r *request, t *tableDef, lo, hi []byte, f func(row scan
 		return errMiss
 	}
 	// The leaves: from the one holding lo to the last whose low key ≤ hi.
+	// The one holding lo is the entry before the first whose low key is
+	// above lo (the first entry, when none is at or below it): a binary
+	// search, as a write finds its leaf (leafFor), so that a point read
+	// does not walk a large table's whole directory.
+	start := 0
+	if lo != nil {
+		j := sort.Search(len(dir.Rows), func(k int) bool { return bytes.Compare(dir.Rows[k].Key, lo) > 0 })
+		start = max(j-1, 0)
+	}
 	var leaves []redo.PageID
-	for i, e := range dir.Rows {
+	for _, e := range dir.Rows[start:] {
 		if hi != nil && bytes.Compare(e.Key, hi) > 0 {
 			break
-		}
-		if lo != nil && i+1 < len(dir.Rows) && bytes.Compare(dir.Rows[i+1].Key, lo) <= 0 {
-			continue
 		}
 		id, err := decodePageID(e.Value)
 		if err != nil {
