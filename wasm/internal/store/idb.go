@@ -242,9 +242,6 @@ func (b *indexedDB) get(ctx context.Context, sp Space, key string) (record, bool
 // scan reads the whole space in one request for the keys and one for the
 // values (getAllKeys and getAll, in one transaction), which is much faster
 // than a cursor that crosses into Go for every record.
-// scan reads the whole space in one request for the keys and one for the
-// values (getAllKeys and getAll, in one transaction), which is much faster
-// than a cursor that crosses into Go for every record.
 func (b *indexedDB) scan(ctx context.Context, sp Space, fn func(string, record) error) error {
 	keys, values, err := getAll(ctx, b.name, string(sp))
 	if err != nil {
