@@ -262,19 +262,31 @@ var identByte = func() (t [utf8.RuneSelf]bool) {
 }()
 
 func (l *lexer) emit(kind tokKind, start Pos, startOff int, val string) {
-	l.toks = append(l.toks, token{
-		kind: kind, pos: start, end: l.pos(), off: startOff, endOff: l.off,
-		text: l.src[startOff:l.off], val: val,
-	})
+	t := l.add()
+	t.kind, t.reserved, t.pos, t.end, t.off, t.endOff = kind, false, start, l.pos(), startOff, l.off
+	t.text, t.val = l.src[startOff:l.off], val
+}
+
+// add appends a token for the caller to fill in, field by field: the
+// token array is kept from one input to the next, and a whole token
+// copied in goes through the runtime's bulk write barrier while the
+// collector marks, where two string stores take one barrier each. Every
+// field must be set.
+func (l *lexer) add() *token {
+	if len(l.toks) == cap(l.toks) {
+		l.toks = append(l.toks, token{})
+	} else {
+		l.toks = l.toks[:len(l.toks)+1]
+	}
+	return &l.toks[len(l.toks)-1]
 }
 
 // emitWord emits a word, lower case, marked if it is reserved.
 func (l *lexer) emitWord(start Pos, startOff int) {
 	val, res := lowerWord(l.src[startOff:l.off])
-	l.toks = append(l.toks, token{
-		kind: tIdent, reserved: res, pos: start, end: l.pos(), off: startOff, endOff: l.off,
-		text: l.src[startOff:l.off], val: val,
-	})
+	t := l.add()
+	t.kind, t.reserved, t.pos, t.end, t.off, t.endOff = tIdent, res, start, l.pos(), startOff, l.off
+	t.text, t.val = l.src[startOff:l.off], val
 }
 
 func (l *lexer) next() *Error {
