@@ -88,7 +88,11 @@ func newWorld(t *testing.T, o worldOpts) *world {
 	for i, name := range nodeNames {
 		cfg := o.cfg
 		cfg.HasBackup, cfg.Backup = true, backupID
-		cfg.Store = nil
+		// Every test of the package checks, at every step, that the
+		// nodes' hot logs hold what their disks would (see checkShared).
+		ms := NewMemStore()
+		ms.verify = true
+		cfg.Store = ms
 		n := NewNode(sim.NodeID(i), name, string(rune('a'+i/2)), cfg)
 		n.Place(Placement{Seg: uint32(i + 1), PG: 1, Full: peers[i].Full, Quorum: q, Peers: peers})
 		w.nodes = append(w.nodes, n)
@@ -154,7 +158,11 @@ func (w *world) step() bool {
 	case m.To == backupID:
 		w.bk.Handle(w, &m)
 	default:
-		w.nodes[m.To].Handle(w, &m)
+		n := w.nodes[m.To]
+		n.Handle(w, &m)
+		if err := n.mem.checkShared(); err != nil {
+			w.t.Fatalf("%s after %s at %s: %v", n.Name, m.Kind, at, err)
+		}
 	}
 	return true
 }
@@ -197,6 +205,9 @@ func (w *world) crash(i int) {
 	w.net.SetUp(sim.NodeID(i), false)
 	w.inc[i]++
 	w.nodes[i].Crash()
+	if err := w.nodes[i].mem.checkShared(); err != nil {
+		w.t.Fatalf("%s after a crash: %v", w.nodes[i].Name, err)
+	}
 }
 
 func (w *world) restart(i int) {

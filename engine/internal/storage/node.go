@@ -178,6 +178,9 @@ func (n *Node) Place(p Placement) *Segment {
 	}
 	n.keys = slices.Insert(n.keys, i, segKey(s.PG, s.ID))
 	n.saveMeta(s)
+	if n.mem != nil {
+		n.mem.share(s.ID, &s.log)
+	}
 	return s
 }
 
@@ -383,6 +386,9 @@ func (n *Node) load(img Image) {
 		s.hydrated = m.Hydrated
 		s.retired = m.Retired
 		s.log = si.Records
+		if n.mem != nil {
+			n.mem.share(s.ID, &s.log) // see MemStore.share
+		}
 		s.bases = si.Pages
 		for i := range s.bases {
 			s.bases[i].own = false // the store's pages, and whoever loaded them

@@ -2,7 +2,8 @@ package storage
 
 import "aurora-lab/engine/internal/redo"
 
-// recList is MemStore's copy of a segment's log: stored records in LSN
+// recList is MemStore's own copy of a segment's log, for the segments no
+// node shares its hot log of (see MemStore.share): stored records in LSN
 // order, in chunks of chunkLen that never move. A log is appended at its
 // top and dropped from its bottom (garbage collection) all the time; as
 // one slice it copied itself whenever it outgrew its array, and shifted
@@ -192,11 +193,4 @@ func (l *recList) flat() []StoredRecord {
 		out = append(out, c.recs[c.lo:c.hi]...)
 	}
 	return out
-}
-
-// each calls f with each chunk's records, which f may change in place.
-func (l *recList) each(f func([]StoredRecord)) {
-	for _, c := range l.chunks {
-		f(c.recs[c.lo:c.hi])
-	}
 }

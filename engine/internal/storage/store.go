@@ -203,11 +203,13 @@ type SegmentImage struct {
 // MemStore is a Store in memory: the model's disk. The zero MemStore is
 // empty and ready to use.
 //
-// It keeps the *page.Page of a ChangePages as given. Its node may go on to
-// change such a page in place, but only while no Load or Changes has
-// handed the page out since, and it writes the page again in the same
-// step, so the store's state is always what was written last; pages that
-// Load and Changes return never change.
+// A node shares its hot logs with its MemStore (see share): the records
+// on disk and in memory are one copy. Likewise the store keeps the
+// *page.Page of a ChangePages as given. Its node may go on to change such
+// a page in place, but only while no Load or Changes has handed the page
+// out since, and it writes the page again in the same step, so the
+// store's state is always what was written last; pages that Load and
+// Changes return never change.
 type MemStore struct {
 	node NodeMeta
 	segs []memSeg // by ID
@@ -219,12 +221,65 @@ type MemStore struct {
 	// Changes). Their callers may keep the pages and expect them never to
 	// change, so a node stops changing its bases in place once it moves.
 	lent uint64
+	// verify, set by tests, makes the store keep its own copy of shared
+	// segments' records as well, for them to check that the node's log
+	// holds the same at every step.
+	verify bool
 }
 
 type memSeg struct {
-	meta  SegmentMeta
-	recs  recList
+	meta SegmentMeta
+	recs recList
+	// log, once the node shares its hot log of the segment (see share),
+	// is that log, and the segment's records on disk are what it holds;
+	// recs is then empty.
+	log   *[]StoredRecord
 	pages []StoredPage
+}
+
+// share makes the store keep segment id's records in its node's hot log
+// of the segment, *log, rather than in a copy of its own. The node makes
+// every change to its log in the same step as it writes the change here,
+// with no Load between, so the two always hold the same records; the copy
+// cost a bulk copy of every record persisted (under write barriers while
+// the collector marks) and a tenth of what the model allocates. *log must
+// hold what the store holds for the segment when it is shared.
+//
+// The log then stands for the disk: the node may grow it, shrink it or
+// move it to another array (the store reads *log afresh each time), but
+// only with a change it writes here, and a crash must not clear it. A
+// crash reloads the node from Load, which copies the log, and the node
+// shares its new log in place of the old one. Tests set verify to check
+// all this at every step.
+func (s *MemStore) share(id uint32, log *[]StoredRecord) {
+	m := s.seg(id, true)
+	if !s.verify {
+		m.recs.reset(&s.chunks)
+	}
+	m.log = log
+}
+
+// records returns the segment's records in one new slice, checksums
+// taken, nil when there are none.
+func (m *memSeg) records() []StoredRecord {
+	var out []StoredRecord
+	if m.log != nil {
+		if len(*m.log) > 0 {
+			out = slices.Clone(*m.log)
+		}
+	} else {
+		out = m.recs.flat()
+	}
+	takeSums(out, nil)
+	return out
+}
+
+// count reports how many records the segment holds.
+func (m *memSeg) count() int {
+	if m.log != nil {
+		return len(*m.log)
+	}
+	return m.recs.len()
 }
 
 // NewMemStore returns an empty store.
@@ -273,9 +328,11 @@ func (s *MemStore) Write(c *Change) {
 		m.meta.ID = c.Seg
 	case ChangeRecords:
 		m := s.seg(c.Seg, true)
-		m.recs.put(&s.chunks, c.Records)
+		if m.log == nil || s.verify {
+			m.recs.put(&s.chunks, c.Records)
+		}
 	case ChangeDrop:
-		if m := s.seg(c.Seg, false); m != nil {
+		if m := s.seg(c.Seg, false); m != nil && (m.log == nil || s.verify) {
 			m.recs.drop(&s.chunks, c.From, c.To, c.OnlyStream, c.Stream)
 		}
 	case ChangePages:
@@ -291,7 +348,7 @@ func (s *MemStore) Write(c *Change) {
 		}
 	case ChangeReset:
 		if m := s.seg(c.Seg, false); m != nil {
-			m.recs.reset(&s.chunks)
+			m.recs.reset(&s.chunks) // a shared segment's is empty
 			m.pages = m.pages[:0]
 		}
 	default:
@@ -305,21 +362,14 @@ func (s *MemStore) Load() Image {
 	img := Image{Node: cloneNodeMeta(s.node)}
 	for i := range s.segs {
 		m := &s.segs[i]
-		m.takeSums()
+		takeSums(nil, m.pages)
 		img.Segments = append(img.Segments, SegmentImage{
 			Meta:    cloneSegmentMeta(m.meta),
-			Records: m.recs.flat(),
+			Records: m.records(),
 			Pages:   slices.Clone(m.pages),
 		})
 	}
 	return img
-}
-
-// takeSums fills in the checksums the segment's records and pages were
-// stored without.
-func (m *memSeg) takeSums() {
-	m.recs.each(func(recs []StoredRecord) { takeSums(recs, nil) })
-	takeSums(nil, m.pages)
 }
 
 // Changes returns the changes that rebuild the store's state from empty:
@@ -329,10 +379,10 @@ func (s *MemStore) Changes() []Change {
 	out := []Change{{Kind: ChangeNode, Node: cloneNodeMeta(s.node)}}
 	for i := range s.segs {
 		m := &s.segs[i]
-		m.takeSums()
+		takeSums(nil, m.pages)
 		out = append(out, Change{Kind: ChangeSegment, Seg: m.meta.ID, Meta: cloneSegmentMeta(m.meta)})
-		if m.recs.len() > 0 {
-			out = append(out, Change{Kind: ChangeRecords, Seg: m.meta.ID, Records: m.recs.flat()})
+		if m.count() > 0 {
+			out = append(out, Change{Kind: ChangeRecords, Seg: m.meta.ID, Records: m.records()})
 		}
 		if len(m.pages) > 0 {
 			out = append(out, Change{Kind: ChangePages, Seg: m.meta.ID, Pages: slices.Clone(m.pages)})

@@ -448,7 +448,7 @@ func (n *Node) persistWrite(env wire.Env, p *pending) {
 	env.Send(ack)
 }
 
-// addRecords makes recs durable on s — store first, then the hot log — and
+// addRecords makes recs durable on s — the hot log and the store — and
 // returns how many were new. Records in a truncation range are dropped. A
 // good copy of a record whose stored copy is damaged replaces it.
 func (n *Node) addRecords(env wire.Env, s *Segment, recs []redo.Record) int {
