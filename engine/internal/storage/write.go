@@ -553,7 +553,7 @@ func (n *Node) appendRecords(s *Segment, recs []redo.Record) int {
 		// The array past the log's end holds what garbage collection
 		// left there: every field is set.
 		d := &added[i]
-		d.Rec = *r
+		d.Rec.Copy(r)
 		d.Sum, d.Claimed, d.lazy = 0, false, true
 		if r.LSN > scl && r.PrevPG == scl {
 			scl = r.LSN
