@@ -28,8 +28,12 @@
 // Everything that survives a crash goes through a [Store], one [Change] at
 // a time, at the instant the simulated disk finishes: records, base pages,
 // segment metadata, the node's volume epoch and truncation ranges. Crash
-// discards everything else and reloads the segments from the store; a
-// browser keeps the store in IndexedDB through a [Journal].
+// discards everything else and reloads the segments from the store. The
+// model's store, a [MemStore], keeps no second copy of a segment's hot
+// log: it reads the node's own, which the node changes only with a change
+// it writes (see MemStore.share). The page saves what the stores hold in
+// IndexedDB (Load, through the engine's disk snapshots); a [Journal]
+// hands out the changes one by one instead.
 //
 // # Volume epochs and truncations
 //
