@@ -260,18 +260,23 @@ func (s *MemStore) share(id uint32, log *[]StoredRecord) {
 }
 
 // records returns the segment's records in one new slice, checksums
-// taken, nil when there are none.
+// taken, nil when there are none. The checksums are taken where the
+// records lie, in the shared log too, so that each is taken once however
+// often the disk is read (the page snapshots it every few seconds): a
+// record's checksum is that of its content until a fault damages it, so
+// taking it early changes nothing but when the work is done.
 func (m *memSeg) records() []StoredRecord {
-	var out []StoredRecord
-	if m.log != nil {
-		if len(*m.log) > 0 {
-			out = slices.Clone(*m.log)
+	if m.log == nil {
+		for _, c := range m.recs.chunks {
+			takeSums(c.recs[c.lo:c.hi], nil)
 		}
-	} else {
-		out = m.recs.flat()
+		return m.recs.flat()
 	}
-	takeSums(out, nil)
-	return out
+	if len(*m.log) == 0 {
+		return nil
+	}
+	takeSums(*m.log, nil)
+	return slices.Clone(*m.log)
 }
 
 // count reports how many records the segment holds.
