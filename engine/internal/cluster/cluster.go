@@ -368,8 +368,12 @@ func (c *Cluster) addPG() redo.PGID {
 	}
 	c.pgs = append(c.pgs, pgInfo{members: members, q: q})
 	for _, in := range c.Instances {
-		if in.Vol != nil {
+		switch {
+		case in.Vol != nil:
 			in.Vol.AddPG(pg, q, members, redo.NoLSN)
+		case in.Recovering():
+			// It opens the volume with the PGs its recovery read.
+			in.Recovery().AddPG(volume.PGSpec{ID: pg, Quorum: q, Members: members})
 		}
 	}
 	return pg

@@ -105,6 +105,21 @@ func StartRecovery(env wire.Env, self sim.NodeID, stream uint8, step redo.LSN, o
 	return r
 }
 
+// AddPG adds a protection group placed while the recovery runs: the
+// volume grew meanwhile (the writer being replaced may still grow it until
+// storage fences it). The group takes part like the others, from the
+// recovery's next retry: it is read if the recovery is still reading, and
+// its segments record the truncation range and the new epoch, which
+// refuses the old writer there too. Its segments are new, so it opens
+// empty unless the read finds records in it.
+func (r *Recovery) AddPG(p PGSpec) {
+	if r.phase == phaseDone || r.pg(p.ID) != nil {
+		return
+	}
+	n := len(p.Members)
+	r.pgs = append(r.pgs, &recPG{PGSpec: p, info: make([]*wire.RecoverInfo, n), done: make([]bool, n), scl: make([]redo.LSN, n)})
+}
+
 // Epoch reports the volume epoch the recovery installs.
 func (r *Recovery) Epoch() uint64 { return r.epoch }
 
