@@ -892,6 +892,15 @@ func analyze(outs []Output, owners []string) []check.Report {
 		}
 		label := "line " + strconv.Itoa(o.Line)
 		s := session(o.Conn)
+		if strings.Contains(o.Err, "ERROR 2006") {
+			// The instance restarted (a promotion): the connection, and any
+			// transaction open on it, are gone; the statement did not run.
+			if s.open {
+				h.Add(check.Txn{Label: s.label, Writes: s.writes, Outcome: check.Aborted})
+			}
+			s.open = false
+			continue
+		}
 		in := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(o.Input), ";"))
 		var w check.Write
 		isWrite := true

@@ -378,6 +378,7 @@ func (in *Instance) begin(env wire.Env, r *request) (Outcome, error) {
 			return Outcome{}, errMiss // the stream has not said where to read yet
 		}
 		r.sess.view = &readView{at: in.vdl, heads: slices.Clone(in.heads), pages: map[redo.PageID]*page.Page{}, since: env.Now()}
+		r.sess.viewLife = in.promotions
 		in.views = append(in.views, r.sess.view)
 		return Outcome{Text: fmt.Sprintf("BEGIN (a read view at LSN %d)", in.vdl)}, nil
 	}

@@ -180,6 +180,10 @@ type Instance struct {
 	headsKnown bool
 	// views are the replica's open read views.
 	views []*readView
+	// promotions counts the times the instance became the writer: each
+	// ends its clients' connections, and with them their read views (see
+	// exec).
+	promotions uint64
 	// synced are the followers that have the writer's heads table.
 	synced []sim.NodeID
 	// out numbers and keeps a writer's stream; in is a replica's place in
@@ -461,6 +465,20 @@ func (in *Instance) ExecFor(env wire.Env, sess *Session, stmt sql.Stmt, w Waiter
 }
 
 func (in *Instance) exec(env wire.Env, sess *Session, stmt sql.Stmt, done func(Outcome), w Waiter) {
+	if sess.view != nil && sess.viewLife != in.promotions {
+		// The session opened its read view before the instance was
+		// promoted. A promotion restarts the instance as the writer, as
+		// Aurora's does: the connection and its transaction are gone, and
+		// the client hears so at its next statement, which does not run.
+		sess.view = nil
+		o := Outcome{Err: fmt.Errorf("ERROR 2006 (HY000): MySQL server has gone away: %s restarted as the writer, which ended this connection and its transaction", in.Name)}
+		if done != nil {
+			done(o)
+		} else if w != nil {
+			w.Done(o)
+		}
+		return
+	}
 	in.reqSeq++
 	var r *request
 	if n := len(in.freeReqs); n > 0 {

@@ -29,6 +29,9 @@ func (in *Instance) BecomeWriter(env wire.Env, stream uint8, epoch uint64, pgs [
 	for _, r := range in.reqs {
 		r.state = reqRecovering
 	}
+	// The replica's read views end with its clients' connections.
+	in.views = nil
+	in.promotions++
 	in.Role = Writer
 	in.Stream = stream
 	in.Vol = nil

@@ -16,8 +16,10 @@ type Session struct {
 	Consistency string
 	// view is a replica transaction's read view: it reads the database as
 	// of its BEGIN (SIGMOD'18 §3.3: replica read views are anchored to a
-	// point of the writer's durable history).
-	view *readView
+	// point of the writer's durable history). viewLife is the instance's
+	// promotion count when it opened.
+	view     *readView
+	viewLife uint64
 }
 
 // readView is a consistent view of the volume at one read point: pages are
