@@ -104,6 +104,24 @@ func TestSwarm(t *testing.T) {
 	}
 }
 
+// swarmRegressionSeeds are seeds beyond the default range that once
+// failed, each for a bug since fixed:
+//   - 12047: a PG placed while the new writer recovered was unknown to it;
+//   - 30912, 37571: a promotion left its clients' read views open.
+var swarmRegressionSeeds = []uint64{12047, 30912, 37571}
+
+// TestSwarmRegressions runs the seeds that once found a bug.
+func TestSwarmRegressions(t *testing.T) {
+	for _, s := range swarmRegressionSeeds {
+		t.Run("seed="+strconv.FormatUint(s, 10), func(t *testing.T) {
+			t.Parallel()
+			if res := runSwarm(s, 0); !res.ok() {
+				t.Fatalf("swarm seed %d failed: %s (rerun: go test ./engine -run 'TestSwarm$' -swarm.seed=%d -v)", s, res.summary(), s)
+			}
+		})
+	}
+}
+
 // TestSwarmSameSeedSameRun runs one seed twice and compares the runs.
 func TestSwarmSameSeedSameRun(t *testing.T) {
 	a := runSwarm(7, 0)
