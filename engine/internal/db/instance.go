@@ -471,12 +471,7 @@ func (in *Instance) exec(env wire.Env, sess *Session, stmt sql.Stmt, done func(O
 		// Aurora's does: the connection and its transaction are gone, and
 		// the client hears so at its next statement, which does not run.
 		sess.view = nil
-		o := Outcome{Err: fmt.Errorf("ERROR 2006 (HY000): MySQL server has gone away: %s restarted as the writer, which ended this connection and its transaction", in.Name)}
-		if done != nil {
-			done(o)
-		} else if w != nil {
-			w.Done(o)
-		}
+		tell(done, w, Outcome{Err: fmt.Errorf("ERROR 2006 (HY000): MySQL server has gone away: %s restarted as the writer, which ended this connection and its transaction", in.Name)})
 		return
 	}
 	in.reqSeq++
@@ -599,10 +594,16 @@ func (in *Instance) finish(env wire.Env, r *request, o Outcome) {
 		in.doneReqs = append(in.doneReqs, r)
 	}
 	in.cache.evict(in.VDL())
-	if r.done != nil {
-		r.done(o)
-	} else if r.waiter != nil {
-		r.waiter.Done(o)
+	tell(r.done, r.waiter, o)
+}
+
+// tell gives a statement's outcome to whichever of done and w its caller
+// passed.
+func tell(done func(Outcome), w Waiter, o Outcome) {
+	if done != nil {
+		done(o)
+	} else if w != nil {
+		w.Done(o)
 	}
 }
 

@@ -242,7 +242,7 @@ type memSeg struct {
 // every change to its log in the same step as it writes the change here,
 // with no Load between, so the two always hold the same records; the copy
 // cost a bulk copy of every record persisted (under write barriers while
-// the collector marks) and a tenth of what the model allocates. *log must
+// the collector marks) and 0.9 KB of the 6.1 KB an insert allocated. *log must
 // hold what the store holds for the segment when it is shared.
 //
 // The log then stands for the disk: the node may grow it, shrink it or
@@ -353,7 +353,7 @@ func (s *MemStore) Write(c *Change) {
 		}
 	case ChangeReset:
 		if m := s.seg(c.Seg, false); m != nil {
-			m.recs.reset(&s.chunks) // a shared segment's is empty
+			m.recs.reset(&s.chunks) // empty for a shared segment unless verifying
 			m.pages = m.pages[:0]
 		}
 	default:

@@ -98,8 +98,7 @@ type recPG struct {
 func StartRecovery(env wire.Env, self sim.NodeID, stream uint8, step redo.LSN, ownPage redo.PageID, pgs []PGSpec, epoch uint64, lal uint64, retry sim.Time) *Recovery {
 	r := &Recovery{self: self, stream: stream, step: max(step, 1), ownPage: ownPage, epoch: epoch, lal: lal, retry: retry, phase: phaseQuery, started: env.Now()}
 	for _, p := range pgs {
-		n := len(p.Members)
-		r.pgs = append(r.pgs, &recPG{PGSpec: p, info: make([]*wire.RecoverInfo, n), done: make([]bool, n), scl: make([]redo.LSN, n)})
+		r.pgs = append(r.pgs, newRecPG(p))
 	}
 	r.send(env)
 	return r
@@ -116,8 +115,13 @@ func (r *Recovery) AddPG(p PGSpec) {
 	if r.phase == phaseDone || r.pg(p.ID) != nil {
 		return
 	}
+	r.pgs = append(r.pgs, newRecPG(p))
+}
+
+// newRecPG returns the recovery's state of p before any segment answered.
+func newRecPG(p PGSpec) *recPG {
 	n := len(p.Members)
-	r.pgs = append(r.pgs, &recPG{PGSpec: p, info: make([]*wire.RecoverInfo, n), done: make([]bool, n), scl: make([]redo.LSN, n)})
+	return &recPG{PGSpec: p, info: make([]*wire.RecoverInfo, n), done: make([]bool, n), scl: make([]redo.LSN, n)}
 }
 
 // Epoch reports the volume epoch the recovery installs.
