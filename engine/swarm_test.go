@@ -107,8 +107,10 @@ func TestSwarm(t *testing.T) {
 // swarmRegressionSeeds are seeds beyond the default range that once
 // failed, each for a bug since fixed:
 //   - 12047: a PG placed while the new writer recovered was unknown to it;
-//   - 30912, 37571: a promotion left its clients' read views open.
-var swarmRegressionSeeds = []uint64{12047, 30912, 37571}
+//   - 30912, 37571: a promotion left its clients' read views open;
+//   - 57242: a restarted writer counted an ack of its previous epoch, whose
+//     SCL took in records its recovery had annulled.
+var swarmRegressionSeeds = []uint64{12047, 30912, 37571, 57242}
 
 // TestSwarmRegressions runs the seeds that once found a bug.
 func TestSwarmRegressions(t *testing.T) {

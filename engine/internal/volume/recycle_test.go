@@ -68,7 +68,7 @@ func TestRecycledBatchOutlivesItsHolders(t *testing.T) {
 	}
 	ack := func(pg redo.PGID, slots int, scl redo.LSN) {
 		for i := range slots {
-			v.Handle(e, &wire.Msg{Kind: wire.WriteAck, PG: pg, Seg: uint32(int(pg)*10 + i), A: scl})
+			v.Handle(e, &wire.Msg{Kind: wire.WriteAck, PG: pg, Seg: uint32(int(pg)*10 + i), VolEpoch: v.Epoch(), A: scl})
 		}
 	}
 	// intact checks that b still holds the records it was sent with.

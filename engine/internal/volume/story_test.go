@@ -34,12 +34,15 @@ func (e *env) Note(wire.Note)               {}
 // TestStories runs the files of testdata: each line "> command" is followed
 // by the output it must print. Commands:
 //
-//	volume start=N pgs=K          a driver whose LSNs start after N, with K PGs
+//	volume start=N pgs=K [epoch=E]  a driver of volume epoch E (1) whose
+//	                              LSNs start after N, with K PGs
 //	mtr pgs=1,2,1                 one MTR, a record per listed PG
 //	mtr pg=P n=K                  one MTR of K records in PG P
 //	mtrs n=K pg=P                 K MTRs of one record each in PG P
 //	flush                         send every PG's boxcar
-//	ack pg=P slots=0,1,2,3 scl=L  those segments report SCL L
+//	ack pg=P slots=0,1,2,3 scl=L [epoch=E]
+//	                              those segments report SCL L, at volume
+//	                              epoch E (the driver's)
 //	show                          the watermarks
 //
 // Reference: SIGMOD'17 §4.1 and SIGMOD'18 §2.3, Fig. 3.
@@ -113,7 +116,11 @@ func runCommand(t *testing.T, vp **Volume, e *env, f []string) string {
 	a := args(f[1:])
 	switch f[0] {
 	case "volume":
-		v := New(Config{LAL: 1 << 40}, 0, 0, 1, redo.LSN(num(t, a["start"])))
+		epoch := uint64(1)
+		if a["epoch"] != "" {
+			epoch = num(t, a["epoch"])
+		}
+		v := New(Config{LAL: 1 << 40}, 0, 0, epoch, redo.LSN(num(t, a["start"])))
 		for pg := 1; pg <= int(num(t, a["pgs"])); pg++ {
 			var ids [6]quorum.Member
 			var members []Member
@@ -166,9 +173,13 @@ func runCommand(t *testing.T, vp **Volume, e *env, f []string) string {
 	case "ack":
 		v := *vp
 		p := v.PG(redo.PGID(num(t, a["pg"])))
+		epoch := v.Epoch()
+		if a["epoch"] != "" {
+			epoch = num(t, a["epoch"])
+		}
 		for _, s := range strings.Split(a["slots"], ",") {
 			m := p.Members[num(t, s)]
-			v.Handle(e, &wire.Msg{Kind: wire.WriteAck, PG: p.ID, Seg: m.Seg, A: redo.LSN(num(t, a["scl"]))})
+			v.Handle(e, &wire.Msg{Kind: wire.WriteAck, PG: p.ID, Seg: m.Seg, VolEpoch: epoch, A: redo.LSN(num(t, a["scl"]))})
 		}
 		return ""
 	case "show":

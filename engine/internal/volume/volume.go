@@ -567,10 +567,13 @@ func (v *Volume) retry(env wire.Env, p *PG) {
 	v.armRetry(env, p)
 }
 
-// ack takes a segment's SCL and advances PGCL, VCL and VDL.
+// ack takes a segment's SCL and advances PGCL, VCL and VDL. An ack sent at
+// an older volume epoch is dropped: it answers a write of the writer that
+// ran before the last recovery (this instance before its crash, say), and
+// its SCL may count records that recovery has since annulled.
 func (v *Volume) ack(env wire.Env, m *wire.Msg) bool {
 	p := v.PG(m.PG)
-	if p == nil {
+	if p == nil || m.VolEpoch < v.epoch {
 		return false
 	}
 	i := p.slot(m.Seg)
