@@ -109,8 +109,12 @@ func TestSwarm(t *testing.T) {
 //   - 12047: a PG placed while the new writer recovered was unknown to it;
 //   - 30912, 37571: a promotion left its clients' read views open;
 //   - 57242: a restarted writer counted an ack of its previous epoch, whose
-//     SCL took in records its recovery had annulled.
-var swarmRegressionSeeds = []uint64{12047, 30912, 37571, 57242}
+//     SCL took in records its recovery had annulled;
+//   - 53075: a membership change completed while the newcomer, filled from
+//     a stale peer, lacked acknowledged records;
+//   - 28695, 30817: a member that missed the dual membership could not
+//     gossip the records a recovery kept from it.
+var swarmRegressionSeeds = []uint64{12047, 30912, 37571, 57242, 53075, 28695, 30817}
 
 // TestSwarmRegressions runs the seeds that once found a bug.
 func TestSwarmRegressions(t *testing.T) {

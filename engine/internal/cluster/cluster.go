@@ -400,8 +400,24 @@ func (c *Cluster) Changes() []string {
 	var out []string
 	for _, ch := range c.cp.active() {
 		phase := "waiting for a write quorum of the old membership to accept the new epoch"
-		if ch.phase == phaseHydrate {
+		switch {
+		case ch.phase == phaseHydrate && ch.waitNoted:
+			phase = fmt.Sprintf("s%d on %s has filled itself, and waits until its log reaches %d (it holds %d)", ch.new.Seg, ch.new.Name, ch.needLSN, ch.hasLSN)
+		case ch.phase == phaseHydrate:
 			phase = fmt.Sprintf("%s is filling s%d from its peers", ch.new.Name, ch.new.Seg)
+		case ch.phase == phaseFinish:
+			verb := "completing"
+			if ch.gone == ch.new {
+				verb = "reverting"
+			}
+			members := c.pgs[ch.pg-1].members
+			took := 0
+			for _, m := range members {
+				if ch.finAcked[m.Seg] {
+					took++
+				}
+			}
+			phase = fmt.Sprintf("%s at membership epoch %d: %d of %d members have taken it", verb, ch.final.Epoch(), took, len(members))
 		}
 		out = append(out, fmt.Sprintf("%v: replacing s%d on %s by s%d on %s: %s", ch.pg, ch.old.Seg, ch.old.Name, ch.new.Seg, ch.new.Name, phase))
 	}

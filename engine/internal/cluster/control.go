@@ -18,8 +18,9 @@ import (
 // epochs and dual quorum sets of SIGMOD'18 §4.1. Every step is a message:
 // it announces the change, waits for a write quorum of the old membership
 // to accept the new epoch, polls G until it has filled itself from its
-// peers, and then completes the change — or reverts it, if F comes back
-// first.
+// peers and its log reaches everything a write quorum of the old
+// membership may hold (see need), and then completes the change — or
+// reverts it, if F comes back first.
 type controlPlane struct {
 	c       *Cluster
 	id      sim.NodeID
@@ -40,20 +41,33 @@ const (
 )
 
 type change struct {
-	pg        redo.PGID
-	old, new  volume.Member
-	from      quorum.Membership // the membership before the change
-	dual      quorum.Membership // during the change
-	phase     changePhase
-	accepted  quorum.Set // old members that accepted the dual membership
-	revertOK  bool       // F was down when the change began: its return reverts it
-	started   sim.Time
-	hydrated  sim.Time
-	outcome   string
-	announced int
-	final     quorum.Membership
-	gone      volume.Member
-	finAcked  map[uint32]bool
+	pg       redo.PGID
+	old, new volume.Member
+	from     quorum.Membership // the membership before the change
+	dual     quorum.Membership // during the change
+	phase    changePhase
+	accepted quorum.Set // old members that accepted the dual membership
+	// accSCLs and accClean are, per slot of from, the SCLs (per writer
+	// stream) an old member held when it accepted, and the volume epoch
+	// up to which it knew the truncations; truncs are the truncation
+	// ranges the control plane has heard of since. From them, need says
+	// how far the newcomer's log must reach.
+	accSCLs  [quorum.MaxMembers][]redo.LSN
+	accClean [quorum.MaxMembers]uint64
+	truncs   []wire.Truncation
+	// waitNoted is set once the newcomer reported itself filled while its
+	// log fell short; hasLSN and needLSN are its last report and what it
+	// needed, for the first stream short of it.
+	waitNoted       bool
+	hasLSN, needLSN redo.LSN
+	revertOK        bool // F was down when the change began: its return reverts it
+	started         sim.Time
+	hydrated        sim.Time
+	outcome         string
+	announced       int
+	final           quorum.Membership
+	gone            volume.Member
+	finAcked        map[uint32]bool
 }
 
 // alarms of the control plane.
@@ -276,6 +290,25 @@ func (cp *controlPlane) announce(env wire.Env, ch *change) {
 	ch.announced++
 }
 
+// tellLate sends the dual membership to the old members that have not
+// accepted it: down or cut off when it was announced. Until a member
+// holds it, its peers refuse its gossip as stale, so records only it
+// holds (a recovery may have chosen to keep them) could never spread.
+func (cp *controlPlane) tellLate(env wire.Env, ch *change) {
+	p := &cp.c.pgs[ch.pg-1]
+	body := &wire.SetMembership{Quorum: p.q, Peers: peersOf(p.members)}
+	for slot, id := range ch.from.Members() {
+		if ch.accepted.Has(slot) {
+			continue
+		}
+		all := append(slices.Clone(p.members), ch.old)
+		if i := slices.IndexFunc(all, func(m volume.Member) bool { return quorum.Member(m.Seg) == id }); i >= 0 {
+			m := all[i]
+			env.Send(wire.Msg{Kind: wire.Control, From: cp.id, To: m.Node, PG: ch.pg, Seg: m.Seg, MemEpoch: p.q.Epoch(), Body: body})
+		}
+	}
+}
+
 func (cp *controlPlane) poll(env wire.Env) {
 	for _, ch := range cp.active() {
 		switch ch.phase {
@@ -285,6 +318,7 @@ func (cp *controlPlane) poll(env wire.Env) {
 			for _, m := range []volume.Member{ch.new, ch.old} {
 				env.Send(wire.Msg{Kind: wire.Control, From: cp.id, To: m.Node, PG: ch.pg, Seg: m.Seg, Body: &wire.StatusQuery{}})
 			}
+			cp.tellLate(env, ch)
 		case phaseFinish:
 			cp.sendFinal(env, ch)
 		}
@@ -319,11 +353,22 @@ func (cp *controlPlane) reply(env wire.Env, m *wire.Msg) {
 			}
 			return
 		}
+		if ch.phase == phaseHydrate && body.Epoch >= ch.dual.Epoch() {
+			// A late member took the dual membership (tellLate). What it
+			// holds now is at least what it held when the change took
+			// effect, so its SCLs bound what it held then.
+			if slot, ok := ch.from.Slot(quorum.Member(m.Seg)); ok && !ch.accepted.Has(slot) {
+				ch.accepted |= 1 << slot
+				ch.accSCLs[slot], ch.accClean[slot] = body.SCLs, body.Clean
+			}
+			return
+		}
 		if ch.phase != phaseAnnounce || body.Epoch < ch.dual.Epoch() {
 			return
 		}
-		if slot, ok := ch.from.Slot(quorum.Member(m.Seg)); ok {
+		if slot, ok := ch.from.Slot(quorum.Member(m.Seg)); ok && !ch.accepted.Has(slot) {
 			ch.accepted |= 1 << slot
+			ch.accSCLs[slot], ch.accClean[slot] = body.SCLs, body.Clean
 		}
 		// The new epoch is in effect once a write quorum of the old
 		// membership holds it: no write of the old epoch can complete.
@@ -334,18 +379,96 @@ func (cp *controlPlane) reply(env wire.Env, m *wire.Msg) {
 		if ch.phase != phaseHydrate {
 			return
 		}
+		for _, t := range body.Truncs {
+			if !slices.Contains(ch.truncs, t) {
+				ch.truncs = append(ch.truncs, t)
+			}
+		}
 		switch m.Seg {
 		case ch.new.Seg:
-			if body.Hydrated {
-				ch.hydrated = cp.c.now
-				cp.finish(env, ch, true)
+			// The newcomer is full once it has filled itself from a peer
+			// and its log reaches everything a write quorum of the old
+			// membership may hold: a peer it copied may have been behind.
+			// Its SCLs count only if its node knows every truncation.
+			if !body.Hydrated || body.Clean != m.VolEpoch {
+				return
 			}
+			need := ch.need()
+			for st, l := range need {
+				var has redo.LSN
+				if st < len(body.SCLs) {
+					has = body.SCLs[st]
+				}
+				if has < l {
+					ch.hasLSN, ch.needLSN = has, l
+					if !ch.waitNoted {
+						ch.waitNoted = true
+						env.Note(wire.Note{Kind: "membership", PG: ch.pg, Text: fmt.Sprintf(
+							"%v: s%d on %s has filled itself, but its log reaches only %d and a write quorum of the old membership may hold up to %d: the change waits while it catches up from its peers",
+							ch.pg, ch.new.Seg, ch.new.Name, has, l)})
+					}
+					return
+				}
+			}
+			ch.hydrated = cp.c.now
+			cp.finish(env, ch, true)
 		case ch.old.Seg:
 			if ch.revertOK && !body.Retired {
 				cp.finish(env, ch, false)
 			}
 		}
 	}
+}
+
+// need reports, per writer stream, how far the newcomer's log must reach
+// before the change completes: the highest LSN L such that the old members
+// whose SCL reached L when they accepted, with the members that did not
+// answer, make a write quorum of the old membership. Every record durable
+// before the change took effect lies at or below it, so once the newcomer
+// holds that much, every read quorum of the new membership still meets
+// every write quorum of the old (SIGMOD'18 §4.1). An accepting member's
+// SCL may count records that a recovery it had not heard of annulled: a
+// truncation of a later volume epoch cuts it below the range.
+func (ch *change) need() []redo.LSN {
+	n := ch.from.Len()
+	streams := 0
+	for i := range n {
+		streams = max(streams, len(ch.accSCLs[i]))
+	}
+	out := make([]redo.LSN, streams)
+	var scl [quorum.MaxMembers]redo.LSN
+	for st := range out {
+		for i := range n {
+			scl[i] = 0
+			if !ch.accepted.Has(i) || st >= len(ch.accSCLs[i]) {
+				continue
+			}
+			l := ch.accSCLs[i][st]
+			for _, t := range ch.truncs {
+				if t.Epoch > ch.accClean[i] && int(t.Stream) == st && t.From <= l {
+					l = t.From - 1
+				}
+			}
+			scl[i] = l
+		}
+		// The highest candidate that a write quorum reaches.
+		for i := range n {
+			l := scl[i]
+			if !ch.accepted.Has(i) || l <= out[st] {
+				continue
+			}
+			s := ch.from.All() &^ ch.accepted
+			for j := range n {
+				if ch.accepted.Has(j) && scl[j] >= l {
+					s |= 1 << j
+				}
+			}
+			if ch.from.WriteOK(s) {
+				out[st] = l
+			}
+		}
+	}
+	return out
 }
 
 // finish completes the change (the newcomer is full) or reverts it (the

@@ -356,8 +356,11 @@ func (in *Instance) Handle(env wire.Env, m *wire.Msg) {
 			return
 		}
 		if sm, ok := m.Body.(*MembershipUpdate); ok {
-			if in.Vol != nil {
+			switch {
+			case in.Vol != nil:
 				in.Vol.SetMembership(env, m.PG, sm.Quorum, sm.Members)
+			case in.recovery != nil && in.recovery.SetMembership(env, m.PG, sm.Quorum, sm.Members):
+				in.recovered(env)
 			}
 			env.Send(wire.Msg{Kind: wire.ControlReply, From: in.ID, To: m.From, PG: m.PG, N: m.N})
 			return

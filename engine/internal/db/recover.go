@@ -37,12 +37,16 @@ func (in *Instance) BecomeWriter(env wire.Env, stream uint8, epoch uint64, pgs [
 	in.Vol = nil
 	vcfg.OwnPage = TxnPage(stream)
 	in.vcfg = vcfg
+	in.startRecovery(env, stream, epoch, pgs)
+	env.Note(wire.Note{Kind: "recovery", Node: in.Name, Text: fmt.Sprintf("%s starts crash recovery at volume epoch %d", in.Name, epoch)})
+}
+
+func (in *Instance) startRecovery(env wire.Env, stream uint8, epoch uint64, pgs []volume.PGSpec) {
 	step := redo.LSN(1)
-	if vcfg.Streams > 1 {
+	if in.vcfg.Streams > 1 {
 		step = redo.MaxStreams
 	}
-	in.recovery = volume.StartRecovery(env, in.ID, stream, step, vcfg.OwnPage, pgs, epoch, vcfg.LAL, 5*sim.Millisecond)
-	env.Note(wire.Note{Kind: "recovery", Node: in.Name, Text: fmt.Sprintf("%s starts crash recovery at volume epoch %d", in.Name, epoch)})
+	in.recovery = volume.StartRecovery(env, in.ID, stream, step, in.vcfg.OwnPage, pgs, epoch, in.vcfg.LAL, 5*sim.Millisecond)
 }
 
 // Recovering reports whether the instance is recovering the volume.
@@ -65,19 +69,24 @@ func (in *Instance) handleRecovery(env wire.Env, m *wire.Msg) bool {
 		return false
 	}
 	if in.recovery.Handle(env, m) {
-		in.Vol = in.recovery.Open(in.vcfg, in.Stream)
-		in.vdl = in.Vol.VDL()
-		in.Vol.Start(env)
-		in.synced = nil
-		in.out.drop()
-		in.armKeepalive(env)
-		in.answerVDLAsks(env)
-		// In-flight transactions of the crashed writer are undone online;
-		// the instance takes statements at once (SIGMOD'17 §4.3).
-		in.startUndoRecovered(env)
-		in.retry(env, func(r *request) bool { return r.state == reqRecovering })
+		in.recovered(env)
 	}
 	return true
+}
+
+// recovered opens the volume the finished recovery hands over.
+func (in *Instance) recovered(env wire.Env) {
+	in.Vol = in.recovery.Open(in.vcfg, in.Stream)
+	in.vdl = in.Vol.VDL()
+	in.Vol.Start(env)
+	in.synced = nil
+	in.out.drop()
+	in.armKeepalive(env)
+	in.answerVDLAsks(env)
+	// In-flight transactions of the crashed writer are undone online; the
+	// instance takes statements at once (SIGMOD'17 §4.3).
+	in.startUndoRecovered(env)
+	in.retry(env, func(r *request) bool { return r.state == reqRecovering })
 }
 
 // startUndoRecovered reads the transaction page and rolls back every

@@ -37,7 +37,8 @@ func (n *Node) control(env wire.Env, m *wire.Msg) {
 		n.serveRepair(env, m, req)
 	case *wire.StatusQuery:
 		if s := n.lookup(m.PG, m.Seg); s != nil {
-			n.reply(env, m, s, &wire.StatusInfo{SCL: s.SCL(), Hydrated: s.hydrated, Retired: s.retired, MemEpoch: s.quorum.Epoch()})
+			n.reply(env, m, s, &wire.StatusInfo{SCL: s.SCL(), SCLs: s.streamSCLs(), Clean: n.cleanEpoch, Truncs: n.Truncations(),
+				Hydrated: s.hydrated, Retired: s.retired, MemEpoch: s.quorum.Epoch()})
 		}
 	}
 }
@@ -223,7 +224,7 @@ func (n *Node) setMembership(env wire.Env, m *wire.Msg, sm *wire.SetMembership) 
 		}
 		n.note(env, "membership", s.PG, "s%d membership epoch %d→%d, %d peers%s", s.ID, old, e, len(s.peers), what)
 	}
-	n.reply(env, m, s, &wire.MembershipDone{Epoch: s.quorum.Epoch()})
+	n.reply(env, m, s, &wire.MembershipDone{Epoch: s.quorum.Epoch(), SCLs: s.streamSCLs(), Clean: n.cleanEpoch})
 }
 
 // askHydrate asks a peer for a copy of the segment (SIGMOD'18 §4.2): a
@@ -231,7 +232,11 @@ func (n *Node) setMembership(env wire.Env, m *wire.Msg, sm *wire.SetMembership) 
 // peer for a tail. Peers are tried in slot order, one per retry interval.
 // Control: Seg = the peer's segment, N = the asking segment, A = 1 when
 // the asker is full and wants pages.
-func (n *Node) askHydrate(env wire.Env, s *Segment) {
+func (n *Node) askHydrate(env wire.Env, s *Segment) { n.askHydrateFrom(env, s, -1) }
+
+// askHydrateFrom is askHydrate from peer (its index in s.peers), when it
+// can serve the segment, or else from the next peer in slot order.
+func (n *Node) askHydrateFrom(env wire.Env, s *Segment, peer int) {
 	var cands [16]int
 	k := 0
 	for i, p := range s.peers {
@@ -244,6 +249,9 @@ func (n *Node) askHydrate(env wire.Env, s *Segment) {
 		return
 	}
 	p := s.peers[cands[s.hydrateTries%k]]
+	if peer >= 0 && peer < len(s.peers) && (!s.Full || s.peers[peer].Full) {
+		p = s.peers[peer]
+	}
 	if s.hydrateTries == 0 {
 		s.hydrateStart = env.Now()
 	}
@@ -261,13 +269,14 @@ func (n *Node) askHydrate(env wire.Env, s *Segment) {
 }
 
 // catchUp fills a segment that fell behind what its peers have collected
-// from a peer's copy, as a hydration does.
-func (n *Node) catchUp(env wire.Env, s *Segment) {
+// from a peer's copy, as a hydration does: from peer, which has collected
+// past the segment's SCL and so holds a newer copy.
+func (n *Node) catchUp(env wire.Env, s *Segment, peer int) {
 	if s.hydrateAsked {
 		return
 	}
 	n.note(env, "hydrate", s.PG, "s%d is behind its peers' GC at SCL %d: refilling from a peer", s.ID, s.SCL())
-	n.askHydrate(env, s)
+	n.askHydrateFrom(env, s, peer)
 }
 
 // serveHydrate answers Hydrate with a copy of the segment: the base pages
@@ -363,6 +372,11 @@ func (n *Node) installHydrate(env wire.Env, p *pending) {
 	}
 	s.rebuildChains()
 	s.hydrated = true
+	// The peer copied may have been behind the others (it was down while
+	// they took writes, say), and with no write arriving the segment would
+	// not know: it gossips with each peer in turn in the next rounds, and
+	// a peer ahead fills it, or has it refill from a newer copy.
+	s.probe = len(s.peers)
 	// Hydration rewrites the whole segment on disk.
 	n.chg = Change{Kind: ChangeReset, Seg: s.ID}
 	n.store.Write(&n.chg)

@@ -21,7 +21,11 @@
 // Besides the pipeline a segment serves reads at a read point (SIGMOD'17
 // §4.2.3), answers crash recovery (RecoverQuery, Truncate; SIGMOD'17 §4.3),
 // installs membership epochs (SetMembership; SIGMOD'18 §4.1), and fills a
-// new segment from a peer (Hydrate; SIGMOD'18 §4.2).
+// new segment from a peer (Hydrate; SIGMOD'18 §4.2). The peer copied may
+// have been behind the others, so a segment that has installed a copy
+// then gossips with each of its peers in turn: one ahead fills it, or has
+// it refill from that peer's newer copy. The control plane completes a
+// membership change only once the newcomer's SCL shows it caught up.
 //
 // # Durable state
 //

@@ -53,7 +53,7 @@ func (n *Node) gossipRound(env wire.Env) {
 			s.gossipStream = (st + 1) % streams
 		}
 		best := s.peerAhead(st)
-		if best >= 0 {
+		if best >= 0 || s.probe > 0 {
 			need = true
 		}
 		if !need {
@@ -64,7 +64,11 @@ func (n *Node) gossipRound(env wire.Env) {
 		// Half the time ask the peer known to be furthest ahead; otherwise
 		// a peer at random, so stale knowledge of peers is refreshed.
 		peer := best
-		if peer < 0 || env.Rand().IntN(2) == 0 {
+		switch {
+		case s.probe > 0:
+			s.probe--
+			peer = s.probe % len(s.peers)
+		case peer < 0 || env.Rand().IntN(2) == 0:
 			peer = env.Rand().IntN(len(s.peers))
 		}
 		n.sendGossip(env, s, peer, st)
@@ -191,7 +195,7 @@ func (n *Node) gossipReply(env wire.Env, m *wire.Msg) {
 	if m.Stream == 0 && m.B > s.SCL() && m.A > s.SCL() && (b == nil || b.Records[0].PrevPG != s.SCL()) {
 		// The peer has collected past this segment's SCL: gossip cannot
 		// bring the records in between any more. Fill from a full copy.
-		n.catchUp(env, s)
+		n.catchUp(env, s, peer)
 	}
 	if b == nil || len(b.Records) == 0 {
 		return

@@ -86,6 +86,7 @@ type Segment struct {
 	streamPeerSCL [][]redo.LSN
 	bad           []badItem // damage found and not yet repaired
 	idleRounds    int       // gossip rounds since this segment last gossiped
+	probe         int       // gossip rounds left that ask each peer in turn, after a hydration
 	scrubLSN      redo.LSN  // scrub's cursor in the log
 	scrubPage     redo.PageID
 	hydrateTries  int
@@ -133,6 +134,15 @@ func newSegment(id uint32, pg redo.PGID, full bool) *Segment {
 // longest gap-free prefix of the PG chain of writer stream 0. Every record
 // of the PG up to it is on this segment. It is sent with every ack.
 func (s *Segment) SCL() redo.LSN { return s.chains[0].scl }
+
+// streamSCLs returns the SCL of every writer stream, in a new slice.
+func (s *Segment) streamSCLs() []redo.LSN {
+	out := make([]redo.LSN, len(s.chains))
+	for i := range s.chains {
+		out[i] = s.chains[i].scl
+	}
+	return out
+}
 
 // StreamSCL reports the SCL of writer stream st (multi-master keeps one
 // chain per writer).

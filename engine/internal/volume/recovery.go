@@ -118,6 +118,43 @@ func (r *Recovery) AddPG(p PGSpec) {
 	r.pgs = append(r.pgs, newRecPG(p))
 }
 
+// SetMembership takes a protection group's new membership, set while the
+// recovery runs: a membership change moved on (to its dual quorum, or to
+// its end). From then on the recovery counts quorums of the new
+// membership, as the segments do; a member that stays keeps what it
+// answered, a new one is asked at the next retry. Without this a recovery
+// that began before a change completed would wait for a write quorum of a
+// membership that no longer exists, and open the volume with it. It
+// reports whether the recovery has just finished.
+func (r *Recovery) SetMembership(env wire.Env, id redo.PGID, q quorum.Membership, members []Member) bool {
+	p := r.pg(id)
+	if r.phase == phaseDone || r.stale || p == nil || q.Epoch() <= p.Quorum.Epoch() {
+		return false
+	}
+	np := newRecPG(PGSpec{ID: id, Quorum: q, Members: slices.Clone(members)})
+	np.head, np.ready = p.head, p.ready
+	for i, m := range members {
+		if j := slices.IndexFunc(p.Members, func(o Member) bool { return o.Seg == m.Seg }); j >= 0 {
+			np.info[i], np.done[i], np.scl[i] = p.info[j], p.done[j], p.scl[j]
+		}
+	}
+	*p = *np
+	switch r.phase {
+	case phaseQuery:
+		if r.allRead() {
+			r.compute(env)
+		}
+	case phaseTruncate:
+		if r.allTruncated() {
+			r.phase = phaseRepair
+			r.checkRepaired(env)
+		}
+	case phaseRepair:
+		r.checkRepaired(env)
+	}
+	return r.phase == phaseDone
+}
+
 // newRecPG returns the recovery's state of p before any segment answered.
 func newRecPG(p PGSpec) *recPG {
 	n := len(p.Members)

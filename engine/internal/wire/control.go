@@ -97,9 +97,15 @@ type SetMembership struct {
 	Peers  []Peer // in the membership's slot order
 }
 
-// MembershipDone answers SetMembership.
+// MembershipDone answers SetMembership. SCLs are the segment's SCL per
+// writer stream when it answered, and Clean the volume epoch up to which
+// it knows every truncation (its SCLs may still count records annulled by
+// a later one): from them the control plane learns how much of the log a
+// newcomer must hold before the change can complete.
 type MembershipDone struct {
 	Epoch uint64
+	SCLs  []redo.LSN
+	Clean uint64
 }
 
 // Hydrate asks a peer for everything a new segment needs: the peer's
@@ -143,9 +149,14 @@ func (r *RepairData) Size() int { return r.Bytes }
 // when a newcomer is hydrated and whether a replaced segment is back.
 type StatusQuery struct{}
 
-// StatusInfo answers StatusQuery.
+// StatusInfo answers StatusQuery. SCLs are per writer stream, Clean and
+// Truncs the volume epoch up to which the segment's node knows every
+// truncation and the ranges it knows.
 type StatusInfo struct {
 	SCL      redo.LSN
+	SCLs     []redo.LSN
+	Clean    uint64
+	Truncs   []Truncation
 	Hydrated bool
 	Retired  bool
 	MemEpoch uint64
