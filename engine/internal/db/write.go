@@ -46,6 +46,9 @@ func (in *Instance) write(env wire.Env, r *request, body func(t *Txn) (int64, er
 			if err := in.applyChanges(env, r, t, r.restDef, r.rest); err != nil {
 				return Outcome{}, err
 			}
+			if waitVotes(r, later) {
+				return Outcome{}, errVotes
+			}
 			return in.endWrite(env, r, t, n, implicit)
 		}
 		return Outcome{}, err
@@ -53,10 +56,7 @@ func (in *Instance) write(env wire.Env, r *request, body func(t *Txn) (int64, er
 	if err != nil {
 		return Outcome{}, err
 	}
-	if r.votes > 0 {
-		// Several writers: the changes stand only once storage's votes
-		// are in; then the statement commits or ends.
-		r.resume = later()
+	if waitVotes(r, later) {
 		return Outcome{}, errVotes
 	}
 	out, err := in.endWrite(env, r, t, n, implicit)
@@ -65,6 +65,21 @@ func (in *Instance) write(env wire.Env, r *request, body func(t *Txn) (int64, er
 		r.resume = later()
 	}
 	return out, err
+}
+
+// waitVotes reports whether a statement whose changes are made must wait
+// for storage's votes on them before it ends (several writers): the
+// changes stand only once the votes are in, and none lost; then the
+// statement commits, or rolls back (afterVotes). A statement resumed after
+// the allocation limit or a page miss waits too: ending it at once would
+// commit a change that may yet lose its vote, whose void then annuls an
+// acknowledged update.
+func waitVotes(r *request, later func() func() (Outcome, error)) bool {
+	if r.votes == 0 && !r.lost {
+		return false
+	}
+	r.resume = later()
+	return true
 }
 
 // endWrite finishes a data-changing statement that changed n rows in t:
@@ -423,15 +438,27 @@ func (in *Instance) apply(env wire.Env, r *request, t *Txn, def *tableDef, chang
 // version on its leaf, the transaction's entry on the transaction page the
 // first time it touches the row, and a leaf split when the leaf overflows.
 func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef, changes []change) error {
+	resumed := r.rest != nil
 	r.rest, r.restDef = nil, nil
 	if len(changes) == 0 {
 		return nil
+	}
+	// keep keeps the changes from i on for the statement to resume with,
+	// once it has made some: planning again would meet its own half-done
+	// work. Before that the plan is dropped and made again: the rows it
+	// read may change while it waits (another statement of this writer,
+	// planned meanwhile, may write them first and take their locks), and
+	// the old plan would write over that change.
+	keep := func(i int) {
+		if resumed || i > 0 {
+			r.rest, r.restDef = changes[i:], def
+		}
 	}
 	tp := TxnPage(in.Stream)
 	for _, id := range []redo.PageID{CatalogPage, tp} {
 		if _, ok := in.cache.get(id); !ok {
 			r.need = append(r.need, id) // changes go to the cache, not a read view
-			r.rest, r.restDef = changes, def
+			keep(0)
 			return errMiss
 		}
 	}
@@ -474,20 +501,20 @@ func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef
 		dir, ok := in.cache.get(def.Dir)
 		if !ok {
 			r.need = append(r.need, def.Dir)
-			r.rest, r.restDef = changes[i:], def
+			keep(i)
 			return errMiss
 		}
 		leaf, _ := in.leafFor(dir, c.key)
 		if _, ok := in.cache.get(leaf); !ok {
 			r.need = append(r.need, leaf)
-			r.rest, r.restDef = changes[i:], def
+			keep(i)
 			return errMiss
 		}
 		m.put(leaf, key, value)
 		in.maybeSplit(m, def, leaf, key)
 		if _, err := in.commitMTR(env, m); err != nil {
 			// Only the allocation limit stops an MTR; the rest waits.
-			r.rest, r.restDef = changes[i:], def
+			keep(i)
 			return err
 		}
 		if first {

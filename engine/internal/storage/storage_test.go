@@ -1146,3 +1146,55 @@ func TestAppendRecordsMatchesAdd(t *testing.T) {
 		t.Errorf("stored records differ: fast path %v, general %v", fimg.Segments[0].Records, gimg.Segments[0].Records)
 	}
 }
+
+// A node that has heard of a recovery but not yet learned its truncation
+// ranges refuses reads: it may still hold records the recovery annulled,
+// and a recovered writer's read point jumps past the range, so a page
+// materialised there would bring them back. Here a1 missed the recovery
+// that annulled 4 and 5; the new writer reads page 1 at its VDL 11, the
+// PG's last record being 3 (its new records went to other PGs). a1
+// refuses until a peer has told it the range; then it serves the page
+// without the annulled rows.
+func TestNoReadBeforeTruncationsLearned(t *testing.T) {
+	cfg := quietConfig()
+	cfg.GossipInterval = ms // a node learns truncations from its peers by gossip
+	w := newWorld(t, worldOpts{cfg: cfg})
+	w.w.send(w.w.puts(5, 1))
+	w.run(5 * ms)
+	for i := 1; i < 6; i++ {
+		w.control(i, &wire.TruncateAll{Truncate: wire.Truncate{Range: wire.Truncation{Epoch: 2, From: 4, To: 10}, VDL: 3}})
+	}
+	w.run(5 * ms)
+	for i := 1; i < 6; i++ {
+		w.crash(i)
+	}
+	read := func() *wire.Msg {
+		w.w.reqs++
+		w.Send(wire.Msg{Kind: wire.Read, From: writerID, To: 0, PG: 1, Seg: 1, VolEpoch: 2, A: 11, B: 1, C: 3, N: w.w.reqs})
+		if !w.runUntil(10*ms, func() bool { return w.lastRead() != nil }) {
+			t.Fatal("no answer from a1")
+		}
+		return w.lastRead()
+	}
+	if m := read(); m.Kind != wire.ReadReject {
+		p, _ := m.Body.(*page.Page)
+		t.Fatalf("a1 served page 1 at 11 before it learned the truncations: %v", p)
+	}
+	for i := 1; i < 6; i++ {
+		w.restart(i)
+	}
+	w.run(20 * ms)
+	m := read()
+	if m.Kind != wire.ReadReply {
+		t.Fatalf("a1 still refuses once its peers are back: %+v (%s)", m, w.seg(0).Describe())
+	}
+	p := m.Body.(*page.Page)
+	for _, k := range []string{"k004", "k005"} {
+		if _, ok := p.Get([]byte(k)); ok {
+			t.Errorf("page 1 holds %s, which the recovery annulled", k)
+		}
+	}
+	if _, ok := p.Get([]byte("k003")); !ok {
+		t.Error("page 1 lacks k003, which is below the VDL")
+	}
+}

@@ -580,6 +580,17 @@ func (n *Node) read(env wire.Env, m *wire.Msg) {
 		why = wire.RejectNotFull
 	case !s.hydrated:
 		why = wire.RejectNotHydrated
+	case m.VolEpoch > n.volEpoch || n.behind():
+		// A recovery whose truncation ranges the node has not learned may
+		// annul records here that the read point covers (a recovered
+		// writer's VDL jumps past its range). Refuse until they are
+		// learned: the reader asks another segment, or again later.
+		if m.VolEpoch > n.volEpoch {
+			n.raiseLock(env, m.VolEpoch, s, -1)
+		} else {
+			n.pull(env, s, -1)
+		}
+		why = wire.RejectAboveSCL
 	}
 	if why == 0 {
 		reply.MemEpoch = s.quorum.Epoch()

@@ -460,13 +460,23 @@ func (r *Recovery) compute(env wire.Env) {
 		}
 	}
 	vcl := floor
+	// A voided change is passed, but VDL rests past it only together with
+	// its void, as the writer's VDL did (Volume.Void): a VDL between the
+	// two would truncate the void and leave the lost change standing.
+	var unvoided []redo.LSN
 	for {
 		h, ok := next[vcl]
 		if !ok || lost(h) {
 			break
 		}
 		vcl = h.LSN
-		if h.CPL {
+		if voided[h.LSN] {
+			unvoided = append(unvoided, h.LSN)
+		}
+		for _, l := range h.Void {
+			unvoided = slices.DeleteFunc(unvoided, func(x redo.LSN) bool { return x == l })
+		}
+		if h.CPL && len(unvoided) == 0 {
 			vdl = vcl
 		}
 	}
