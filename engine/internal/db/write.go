@@ -46,7 +46,10 @@ func (in *Instance) write(env wire.Env, r *request, body func(t *Txn) (int64, er
 			if err := in.applyChanges(env, r, t, r.restDef, r.rest); err != nil {
 				return Outcome{}, err
 			}
-			if waitVotes(r, later) {
+			if waitVotes(r) {
+				// Not later(): this closure escapes, and would take later
+				// (allocated) with it on every statement.
+				r.resume = func() (Outcome, error) { return in.endWrite(env, r, t, n, implicit) }
 				return Outcome{}, errVotes
 			}
 			return in.endWrite(env, r, t, n, implicit)
@@ -56,7 +59,8 @@ func (in *Instance) write(env wire.Env, r *request, body func(t *Txn) (int64, er
 	if err != nil {
 		return Outcome{}, err
 	}
-	if waitVotes(r, later) {
+	if waitVotes(r) {
+		r.resume = later()
 		return Outcome{}, errVotes
 	}
 	out, err := in.endWrite(env, r, t, n, implicit)
@@ -74,13 +78,7 @@ func (in *Instance) write(env wire.Env, r *request, body func(t *Txn) (int64, er
 // the allocation limit or a page miss waits too: ending it at once would
 // commit a change that may yet lose its vote, whose void then annuls an
 // acknowledged update.
-func waitVotes(r *request, later func() func() (Outcome, error)) bool {
-	if r.votes == 0 && !r.lost {
-		return false
-	}
-	r.resume = later()
-	return true
-}
+func waitVotes(r *request) bool { return r.votes > 0 || r.lost }
 
 // endWrite finishes a data-changing statement that changed n rows in t:
 // an autocommit statement writes its commit record.
@@ -434,6 +432,18 @@ func (in *Instance) apply(env wire.Env, r *request, t *Txn, def *tableDef, chang
 	return int64(len(changes)), in.applyChanges(env, r, t, def, changes)
 }
 
+// keepRest keeps the changes from i on for the statement to resume with,
+// once it has made some (resumed, or i > 0): planning again would meet its
+// own half-done work. Before that the plan is dropped and made again: the
+// rows it read may change while it waits (another statement of this
+// writer, planned meanwhile, may write them first and take their locks),
+// and the old plan would write over that change.
+func keepRest(r *request, resumed bool, changes []change, i int, def *tableDef) {
+	if resumed || i > 0 {
+		r.rest, r.restDef = changes[i:], def
+	}
+}
+
 // applyChanges writes each change as one mini-transaction: the row's new
 // version on its leaf, the transaction's entry on the transaction page the
 // first time it touches the row, and a leaf split when the leaf overflows.
@@ -443,22 +453,11 @@ func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef
 	if len(changes) == 0 {
 		return nil
 	}
-	// keep keeps the changes from i on for the statement to resume with,
-	// once it has made some: planning again would meet its own half-done
-	// work. Before that the plan is dropped and made again: the rows it
-	// read may change while it waits (another statement of this writer,
-	// planned meanwhile, may write them first and take their locks), and
-	// the old plan would write over that change.
-	keep := func(i int) {
-		if resumed || i > 0 {
-			r.rest, r.restDef = changes[i:], def
-		}
-	}
 	tp := TxnPage(in.Stream)
 	for _, id := range []redo.PageID{CatalogPage, tp} {
 		if _, ok := in.cache.get(id); !ok {
 			r.need = append(r.need, id) // changes go to the cache, not a read view
-			keep(0)
+			keepRest(r, resumed, changes, 0, def)
 			return errMiss
 		}
 	}
@@ -501,20 +500,20 @@ func (in *Instance) applyChanges(env wire.Env, r *request, t *Txn, def *tableDef
 		dir, ok := in.cache.get(def.Dir)
 		if !ok {
 			r.need = append(r.need, def.Dir)
-			keep(i)
+			keepRest(r, resumed, changes, i, def)
 			return errMiss
 		}
 		leaf, _ := in.leafFor(dir, c.key)
 		if _, ok := in.cache.get(leaf); !ok {
 			r.need = append(r.need, leaf)
-			keep(i)
+			keepRest(r, resumed, changes, i, def)
 			return errMiss
 		}
 		m.put(leaf, key, value)
 		in.maybeSplit(m, def, leaf, key)
 		if _, err := in.commitMTR(env, m); err != nil {
 			// Only the allocation limit stops an MTR; the rest waits.
-			keep(i)
+			keepRest(r, resumed, changes, i, def)
 			return err
 		}
 		if first {
