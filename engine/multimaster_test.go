@@ -46,8 +46,10 @@ func TestMultiMasterUnderFaults(t *testing.T) {
 //     change before storage's votes on it were in, and the change lost;
 //   - 69: recovery's VDL stopped between a lost change and its void;
 //   - 52: two statements on one row applied plans made before either held
-//     the row's lock.
-var mmRegressionSeeds = []uint64{30, 52, 69, 173, 261}
+//     the row's lock;
+//   - 859: a page read in flight while another writer's stream resynced
+//     was installed behind that stream for good.
+var mmRegressionSeeds = []uint64{30, 52, 69, 173, 261, 859}
 
 // TestMultiMasterRegressions runs the seeds that once found a bug.
 func TestMultiMasterRegressions(t *testing.T) {

@@ -844,6 +844,8 @@ type fetch struct {
 	// backoff is set once every segment was asked: the read waits for its
 	// retry alarm, whatever answers still come.
 	backoff bool
+	// resend is set on a read resync restarted (staleFetches).
+	resend bool
 	// buffered holds streamed records for the page that arrive while it is
 	// read (replicas), applied once it is installed.
 	buffered []redo.Record

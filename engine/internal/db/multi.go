@@ -192,6 +192,7 @@ func (in *Instance) receivePeer(env wire.Env, m *wire.Msg) {
 	case resent && p.headsKnown:
 		// Before anything of the writer's new life is applied.
 		in.resync(h.Heads, p.heads, func() { p.pending = nil })
+		in.staleFetches(h.Heads, p.heads)
 	}
 	if m.Batch != nil {
 		for _, rec := range m.Batch.Records {
@@ -241,6 +242,12 @@ func (in *Instance) receivePeer(env wire.Env, m *wire.Msg) {
 		p.headsKnown = true
 	}
 	in.streamAck(env, m, &p.in, p.headsKnown, false)
+	for _, f := range in.fetches {
+		if f.resend {
+			f.resend = false
+			in.sendRead(env, f)
+		}
+	}
 	in.retry(env, func(r *request) bool {
 		return r.state == reqPages || r.state == reqConsistent || r.state == reqDDL && r.ddl != nil
 	})
@@ -439,5 +446,30 @@ func (in *Instance) resync(fresh, applied []redo.LSN, dropPending func()) {
 		if i < len(fresh) && fresh[i] != was {
 			delete(in.cache.pages, id)
 		}
+	}
+}
+
+// staleFetches restarts the reads into the cache, on their way, of the
+// pages resync dropped: they were sent at the point this writer had of the
+// other's old life, and what that life did not stream is never applied to
+// them, so installed they would stay behind for good. Replies to the old
+// reads are dropped (a new fetch id); receivePeer sends them again at the
+// new point.
+func (in *Instance) staleFetches(fresh, applied []redo.LSN) {
+	for _, f := range in.fetches {
+		if f.view != nil {
+			continue // a read view reads at its own point
+		}
+		i := int(f.pg) - 1
+		var was redo.LSN
+		if i < len(applied) {
+			was = applied[i]
+		}
+		if i >= len(fresh) || fresh[i] == was {
+			continue
+		}
+		in.fetchID++
+		f.id = in.fetchID
+		f.tried, f.backoff, f.buffered, f.resend = f.tried[:0], false, nil, true
 	}
 }
