@@ -203,6 +203,11 @@ func TestKillKeepsAcknowledgedCommits(t *testing.T) {
 		if !eval[bool](b, `auroraLab.status().storage.writer`) {
 			t.Fatalf("round %d: the page does not save: %v", round, st)
 		}
+		if p, _ := st["problem"].(string); p != "" {
+			// The page says why it lost what it had saved: the browser
+			// deleted the database (see TestBrowserDataLossIsReported).
+			t.Fatalf("round %d: the page reports a problem: %s", round, p)
+		}
 		// Every commit shown before a kill must be there. The restored
 		// console shows the earlier rounds' selects again: each round's
 		// select is its own.
@@ -351,4 +356,62 @@ func processesUsing(dir string) []int {
 		}
 	}
 	return out
+}
+
+// TestBrowserDataLossIsReported: Chromium deletes an IndexedDB database it
+// finds corrupt when it opens it, and says so only in the open request's
+// upgrade event (dataLoss "total"). LevelDB can leave such a database
+// after two crashes: the first kill lands while a log record is written,
+// leaving a torn record at the end of the log; the next open drops it
+// but goes on appending after it (Chromium reuses the log), so after the
+// next kill the torn record sits mid-file and fails its checksum. The
+// page cannot keep the data then, but it must say it lost it rather than
+// start again in silence. The torn tail is made here by cutting the log.
+func TestBrowserDataLossIsReported(t *testing.T) {
+	profile := t.TempDir()
+	insert := func(b *browser, from, n int) {
+		for id := from; id < from+n; id++ {
+			b.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`auroraLab.run("w1", "INSERT INTO kv VALUES (%d, 'v');")`, id)))
+			b.waitFor("w1 free", `!auroraLab.snapshot(1e12).consoles.find(c => c.name === "w1").busy`)
+		}
+		eval[float64](b, `auroraLab.flush()`)
+	}
+	for round := range 3 {
+		b := newBrowser(t, profile)
+		b.open()
+		st := eval[map[string]any](b, `auroraLab.status()`)
+		problem, _ := st["problem"].(string)
+		t.Logf("round %d: opened: storage %v; problem %q", round, st["storage"], problem)
+		if round == 2 {
+			if !strings.Contains(problem, "The browser lost the state saved here") {
+				t.Fatalf("the browser deleted the database, and the page does not say so: problem %q, storage %v", problem, st["storage"])
+			}
+			b.noConsoleErrors()
+			return
+		}
+		if problem != "" {
+			t.Fatalf("round %d: problem %q", round, problem)
+		}
+		if round == 0 {
+			b.typeLine("w1", "CREATE TABLE kv (id INT PRIMARY KEY, v TEXT);")
+			b.waitFor("the table", `document.querySelector('section[data-console="w1"] ol.outputs').textContent.includes("CREATE TABLE\n")`)
+		}
+		insert(b, 1+round*100, 10)
+		b.kill()
+		if round == 0 {
+			logs, _ := filepath.Glob(filepath.Join(profile, "Default", "IndexedDB", "*.leveldb", "*.log"))
+			if len(logs) != 1 {
+				t.Fatalf("LevelDB logs in the profile: %v", logs)
+			}
+			fi, err := os.Stat(logs[0])
+			if err != nil || fi.Size() < 100 {
+				t.Fatalf("LevelDB log %s: %v, %v", logs[0], fi, err)
+			}
+			// The last record's payload cut short, as a kill between
+			// LevelDB's write of a record header and its payload leaves it.
+			if err := os.Truncate(logs[0], fi.Size()-20); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }

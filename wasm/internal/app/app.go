@@ -451,6 +451,11 @@ func (a *App) openStore(ctx context.Context) (st *store.Store, saved session.Sta
 		a.problem = fmt.Sprintf("Not saving: %v. The model runs in memory; a reload starts it again.", err)
 		return store.Memory(a.opts.DB), session.State{}, false, nil, nil
 	}
+	if lost := real.DataLoss(); lost != "" {
+		// Not a fresh browser: IndexedDB found the saved data corrupt and
+		// deleted it. Say so rather than start again in silence.
+		a.problem = fmt.Sprintf("The browser lost the state saved here: IndexedDB found its database corrupt when it opened it and deleted it (data loss %q). A new cluster starts and is saved from now on.", lost)
+	}
 	saved, found, err = session.Load(ctx, real)
 	if err == nil && found {
 		var c session.Checkpoint

@@ -43,7 +43,16 @@ func OpenIn(ctx context.Context, global js.Value, name string) (*Store, error) {
 	if t := fv.Type(); t != safejs.TypeObject {
 		return nil, fmt.Errorf("%w: this browser has no indexedDB", ErrUnavailable)
 	}
-	factory, err := idb.WrapFactory(safejs.Unsafe(fv))
+	// The request is made here, so that watchLoss hears whether the
+	// browser reports that it lost the database (Chromium deletes a
+	// database it finds corrupt when it opens it, and says so only in the
+	// upgrade event's dataLoss); the wrapper then takes it over.
+	var lost string
+	req0, err := call(safejs.Unsafe(fv), "open", name, version)
+	if err != nil {
+		return nil, fmt.Errorf("%w: opening %s: %v", ErrUnavailable, name, err)
+	}
+	factory, err := idb.WrapFactory(watchLoss(req0, &lost))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
@@ -74,7 +83,33 @@ func OpenIn(ctx context.Context, global js.Value, name string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: opening %s: %v", ErrUnavailable, name, err)
 	}
-	return &Store{name: name, durable: true, b: &indexedDB{db: db, name: name}}, nil
+	return &Store{name: name, durable: true, lost: lost, b: &indexedDB{db: db, name: name}}, nil
+}
+
+// watchLoss records in *lost what req's upgradeneeded event says when it
+// reports data loss (IDBVersionChangeEvent.dataLoss: "total" when the
+// browser deleted a database it found corrupt), and returns a stand-in
+// factory whose open returns req. The functions stay for the page's
+// lifetime: a Store is opened once.
+func watchLoss(req js.Value, lost *string) js.Value {
+	onUpgrade := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) == 0 {
+			return nil
+		}
+		ev := args[0]
+		if dl := ev.Get("dataLoss"); dl.Type() == js.TypeString && dl.String() != "none" {
+			*lost = dl.String()
+			if m := ev.Get("dataLossMessage"); m.Type() == js.TypeString && m.String() != "" {
+				*lost += ": " + m.String()
+			}
+		}
+		return nil
+	})
+	_, _ = call(req, "addEventListener", "upgradeneeded", onUpgrade)
+	open := js.FuncOf(func(js.Value, []js.Value) any { return req })
+	proxy := js.Global().Get("Object").New()
+	proxy.Set("open", open)
+	return proxy
 }
 
 // Delete deletes the database name of global.indexedDB, as tests do to

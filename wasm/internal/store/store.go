@@ -172,6 +172,7 @@ type backend interface {
 type Store struct {
 	name    string
 	durable bool
+	lost    string // what the browser said when it opened, if it lost the data
 	b       backend
 
 	mu    sync.Mutex
@@ -181,6 +182,11 @@ type Store struct {
 
 // Name returns the database's name.
 func (s *Store) Name() string { return s.name }
+
+// DataLoss returns, when the browser reported on opening the database
+// that it had lost its data (Chromium deletes a database it finds corrupt,
+// as LevelDB may leave it after a crash), what it said; "" otherwise.
+func (s *Store) DataLoss() string { return s.lost }
 
 // Durable reports whether the store is IndexedDB (true) or memory (false).
 func (s *Store) Durable() bool { return s.durable }
