@@ -294,18 +294,19 @@ func (cp *controlPlane) announce(env wire.Env, ch *change) {
 // accepted it: down or cut off when it was announced. Until a member
 // holds it, its peers refuse its gossip as stale, so records only it
 // holds (a recovery may have chosen to keep them) could never spread.
+// While the change fills, the PG's members are the dual membership's,
+// which holds every old member.
 func (cp *controlPlane) tellLate(env wire.Env, ch *change) {
 	p := &cp.c.pgs[ch.pg-1]
-	body := &wire.SetMembership{Quorum: p.q, Peers: peersOf(p.members)}
-	for slot, id := range ch.from.Members() {
-		if ch.accepted.Has(slot) {
+	var body *wire.SetMembership
+	for _, m := range p.members {
+		if slot, ok := ch.from.Slot(quorum.Member(m.Seg)); !ok || ch.accepted.Has(slot) {
 			continue
 		}
-		all := append(slices.Clone(p.members), ch.old)
-		if i := slices.IndexFunc(all, func(m volume.Member) bool { return quorum.Member(m.Seg) == id }); i >= 0 {
-			m := all[i]
-			env.Send(wire.Msg{Kind: wire.Control, From: cp.id, To: m.Node, PG: ch.pg, Seg: m.Seg, MemEpoch: p.q.Epoch(), Body: body})
+		if body == nil {
+			body = &wire.SetMembership{Quorum: p.q, Peers: peersOf(p.members)}
 		}
+		env.Send(wire.Msg{Kind: wire.Control, From: cp.id, To: m.Node, PG: ch.pg, Seg: m.Seg, MemEpoch: p.q.Epoch(), Body: body})
 	}
 }
 

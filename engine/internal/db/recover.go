@@ -37,16 +37,12 @@ func (in *Instance) BecomeWriter(env wire.Env, stream uint8, epoch uint64, pgs [
 	in.Vol = nil
 	vcfg.OwnPage = TxnPage(stream)
 	in.vcfg = vcfg
-	in.startRecovery(env, stream, epoch, pgs)
-	env.Note(wire.Note{Kind: "recovery", Node: in.Name, Text: fmt.Sprintf("%s starts crash recovery at volume epoch %d", in.Name, epoch)})
-}
-
-func (in *Instance) startRecovery(env wire.Env, stream uint8, epoch uint64, pgs []volume.PGSpec) {
 	step := redo.LSN(1)
-	if in.vcfg.Streams > 1 {
+	if vcfg.Streams > 1 {
 		step = redo.MaxStreams
 	}
-	in.recovery = volume.StartRecovery(env, in.ID, stream, step, in.vcfg.OwnPage, pgs, epoch, in.vcfg.LAL, 5*sim.Millisecond)
+	in.recovery = volume.StartRecovery(env, in.ID, stream, step, vcfg.OwnPage, pgs, epoch, vcfg.LAL, 5*sim.Millisecond)
+	env.Note(wire.Note{Kind: "recovery", Node: in.Name, Text: fmt.Sprintf("%s starts crash recovery at volume epoch %d", in.Name, epoch)})
 }
 
 // Recovering reports whether the instance is recovering the volume.

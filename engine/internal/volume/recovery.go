@@ -139,6 +139,12 @@ func (r *Recovery) SetMembership(env wire.Env, id redo.PGID, q quorum.Membership
 		}
 	}
 	*p = *np
+	r.progress(env)
+	return r.phase == phaseDone
+}
+
+// progress moves the recovery on as far as the answers it holds allow.
+func (r *Recovery) progress(env wire.Env) {
 	switch r.phase {
 	case phaseQuery:
 		if r.allRead() {
@@ -152,7 +158,6 @@ func (r *Recovery) SetMembership(env wire.Env, id redo.PGID, q quorum.Membership
 	case phaseRepair:
 		r.checkRepaired(env)
 	}
-	return r.phase == phaseDone
 }
 
 // newRecPG returns the recovery's state of p before any segment answered.
@@ -273,9 +278,7 @@ func (r *Recovery) Handle(env wire.Env, m *wire.Msg) bool {
 		if r.phase == phaseQuery && p.info[slot] == nil {
 			p.info[slot] = body
 			r.stats.RecordHeads += len(body.Above)
-			if r.allRead() {
-				r.compute(env)
-			}
+			r.progress(env)
 		}
 	case *wire.TruncateDone:
 		if body.Epoch > r.epoch && r.step > 1 {
@@ -300,14 +303,8 @@ func (r *Recovery) Handle(env wire.Env, m *wire.Msg) bool {
 			r.stats.Truncated++
 		}
 		p.scl[slot] = max(p.scl[slot], body.SCL)
-		switch r.phase {
-		case phaseTruncate:
-			if r.allTruncated() {
-				r.phase = phaseRepair
-				r.checkRepaired(env)
-			}
-		case phaseRepair:
-			r.checkRepaired(env)
+		if r.phase != phaseQuery {
+			r.progress(env)
 		}
 	}
 	return r.phase == phaseDone

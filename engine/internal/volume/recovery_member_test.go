@@ -29,15 +29,19 @@ func TestRecoveryFollowsMembership(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := Member{Seg: 7, Node: 6, Full: true}
-	dualMembers := []Member{}
-	for _, id := range dual.Members() {
-		if id == 7 {
-			dualMembers = append(dualMembers, g)
-		} else {
-			dualMembers = append(dualMembers, members[id-1])
+	// membersOf lists the segments of q in its slot order.
+	membersOf := func(q quorum.Membership) []Member {
+		var out []Member
+		for _, id := range q.Members() {
+			if id == 7 {
+				out = append(out, g)
+			} else {
+				out = append(out, members[id-1])
+			}
 		}
+		return out
 	}
-	r := StartRecovery(e, 9, 0, 1, 0, []PGSpec{{ID: 1, Quorum: dual, Members: dualMembers}}, 2, 100, sim.Millisecond)
+	r := StartRecovery(e, 9, 0, 1, 0, []PGSpec{{ID: 1, Quorum: dual, Members: membersOf(dual)}}, 2, 100, sim.Millisecond)
 	reply := func(seg uint32, body any) bool {
 		return r.Handle(e, &wire.Msg{Kind: wire.ControlReply, PG: 1, Seg: seg, VolEpoch: 2, Body: body})
 	}
@@ -58,15 +62,7 @@ func TestRecoveryFollowsMembership(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	finalMembers := []Member{}
-	for _, id := range final.Members() {
-		if id == 7 {
-			finalMembers = append(finalMembers, g)
-		} else {
-			finalMembers = append(finalMembers, members[id-1])
-		}
-	}
-	if !r.SetMembership(e, 1, final, finalMembers) {
+	if !r.SetMembership(e, 1, final, membersOf(final)) {
 		t.Fatalf("the recovery did not finish with the new membership: %s", r.Phase())
 	}
 	v := r.Open(Config{LAL: 100}, 0)
